@@ -1,0 +1,1 @@
+"""Command side of the lending platform: aggregates, commands, events, event store, simulator."""

@@ -1,0 +1,1 @@
+"""Query side: tailing processing groups, rolling windows, metrics and alerts."""
