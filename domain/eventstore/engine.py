@@ -1,0 +1,97 @@
+"""SQLAlchemy engines with one bounded pool per database (the seed's lesson 2).
+
+SQLite runs in WAL mode with its own BEGIN handling (``BEGIN IMMEDIATE`` for writers, so a
+read-then-write transaction never dies of a lock upgrade); PostgreSQL sessions run in UTC.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import QueuePool
+
+WRITE = "ledgerlens_write"  # execution option: this connection's transactions will write
+
+
+def _json_dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def make_engine(
+    url: str | URL,
+    *,
+    pool_size: int = 5,
+    application_name: str = "ledgerlens",
+    read_only: bool = False,
+    pool_timeout: float = 30.0,
+) -> Engine:
+    """An engine whose pool never holds more than ``pool_size`` connections."""
+    parsed = make_url(url)
+    common: dict[str, Any] = {
+        "poolclass": QueuePool,
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout,
+        "pool_pre_ping": True,
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, read_only=read_only, **common)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engine(parsed, application_name, read_only=read_only, **common)
+    raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+
+
+def _sqlite_engine(url: URL, *, read_only: bool, **common: Any) -> Engine:
+    database = url.database or ""
+    if not database or database == ":memory:":
+        raise ValueError("SQLite needs a file path (sqlite:///data/ledgerlens.db), not :memory:")
+    if read_only:
+        path = Path(database).resolve()
+        url = url.set(database=f"file:{path}?mode=ro", query={**url.query, "uri": "true"})
+    else:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **common)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        writes = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: URL, application_name: str, *, read_only: bool, **common: Any) -> Engine:
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    query = dict(url.query)
+    options = str(query.pop("options", "") or "")
+    options = f"{options} -c timezone=UTC".strip()
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    url = url.set(query=query)
+    return create_engine(
+        url,
+        connect_args={"application_name": application_name, "options": options},
+        **common,
+    )

@@ -1,0 +1,139 @@
+"""The event store port: the public contract that the domain writes and ingest reads."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from domain.eventstore.records import (
+    START,
+    Checkpoint,
+    NewEvent,
+    RecordedEvent,
+    Snapshot,
+    StreamAppend,
+)
+
+
+def stream_type_of(stream_id: str) -> str:
+    """Stream ids are ``<type>-<id>`` (``wallet-U000123``); the prefix names the type."""
+    prefix, sep, _ = stream_id.partition("-")
+    if not sep or not prefix:
+        raise ValueError(f"stream id {stream_id!r} is not '<stream_type>-<id>'")
+    return prefix
+
+
+class EventStore(abc.ABC):
+    """Append-only, globally ordered log of events, read gap-free by ``read_all``."""
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, pool_size: int = 5, application_name: str = "ledgerlens"
+    ) -> EventStore:
+        """Open a store: ``sqlite:///path.db``, ``postgresql+psycopg://…``, or ``memory://``."""
+        if url.startswith("memory:"):
+            from domain.eventstore.memory import InMemoryEventStore
+
+            return InMemoryEventStore()
+        from domain.eventstore.sql import SqlEventStore
+
+        return SqlEventStore.open(url, pool_size=pool_size, application_name=application_name)
+
+    # --- writing ------------------------------------------------------------------------
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        stream_type: str | None = None,
+    ) -> list[RecordedEvent]:
+        """Append to one stream whose current version must be ``expected_version``."""
+        append = StreamAppend(
+            stream_id, stream_type or stream_type_of(stream_id), expected_version, events
+        )
+        return self.append_streams([append], metadata)
+
+    @abc.abstractmethod
+    def append_streams(
+        self,
+        appends: Sequence[StreamAppend],
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        command_id: str | None = None,
+    ) -> list[RecordedEvent]:
+        """Append to several streams in one transaction, all or nothing.
+
+        Every distinct ``command_id`` in the events' merged metadata (and ``command_id``
+        itself, even with no events) is recorded with the positions of its events, so a
+        batch of many commands can go in one transaction. Raises ``ConcurrencyError`` when
+        a stream is not at its expected version, and ``DuplicateCommandError`` when a
+        command id was already recorded (nothing is appended then; ``command_result``
+        gives the first result).
+        """
+
+    @abc.abstractmethod
+    def command_result(self, command_id: str) -> list[RecordedEvent] | None:
+        """The events a handled command appended, or None if it was never handled."""
+
+    # --- reading ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def load_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
+        """A stream's events with version > ``after_version``, in version order."""
+
+    @abc.abstractmethod
+    def read_all(self, after: Checkpoint = START, limit: int = 1000) -> list[RecordedEvent]:
+        """Committed events after ``after`` in global order, never skipping a late commit."""
+
+    @abc.abstractmethod
+    def head(self) -> Checkpoint:
+        """The checkpoint of the last event that ``read_all`` can return now."""
+
+    @abc.abstractmethod
+    def wait_for_new(self, timeout: float, after: Checkpoint | None = None) -> bool:
+        """Block until events may have arrived (True) or ``timeout`` seconds pass (False).
+
+        With ``after``, return True at once if the head is already past it.
+        """
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep the newest snapshot of a stream (an older one never replaces a newer)."""
+
+    @abc.abstractmethod
+    def load_snapshot(self, stream_id: str) -> Snapshot | None: ...
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op for stores holding nothing
+        """Release every connection the store holds."""
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def command_positions(
+    command_id: str | None, metadata: Sequence[Mapping[str, Any]], positions: Sequence[int]
+) -> dict[str, list[int]]:
+    """Which positions each command appended, from the events' merged metadata."""
+    by_command: dict[str, list[int]] = {} if command_id is None else {command_id: []}
+    for meta, position in zip(metadata, positions, strict=True):
+        owner = meta.get("command_id")
+        if owner is not None:
+            by_command.setdefault(str(owner), []).append(position)
+    return by_command

@@ -1,0 +1,80 @@
+"""Domain events <-> stored payloads (JSON-ready dicts), through the upcaster chain."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import typing
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from domain.events import EVENT_TYPES, DomainEvent
+from domain.eventstore.records import NewEvent, RecordedEvent
+from domain.upcasting import upcast
+
+
+class EventDecodingError(ValueError):
+    """A stored event that cannot be turned into its domain class."""
+
+
+def encode_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def to_payload(event: DomainEvent) -> dict[str, Any]:
+    return {f.name: encode_value(getattr(event, f.name)) for f in dataclasses.fields(event)}
+
+
+def to_new_event(event: DomainEvent, occurred_at: datetime | None = None) -> NewEvent:
+    return NewEvent(
+        event_type=event.event_type(),
+        payload=to_payload(event),
+        schema_version=event.schema_version,
+        occurred_at=occurred_at,
+    )
+
+
+@functools.cache
+def _field_types(cls: type[DomainEvent]) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _decode_field(cls: type[DomainEvent], name: str, kind: Any, raw: object) -> object:
+    if raw is None:
+        return None
+    try:
+        if kind is Decimal:
+            return Decimal(str(raw))
+        if kind is int:
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise TypeError(f"expected an integer, got {type(raw).__name__}")
+            return int(raw)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise EventDecodingError(f"{cls.__name__}.{name}: cannot decode {raw!r}: {exc}") from exc
+    return raw
+
+
+def from_payload(event_type: str, schema_version: int, payload: dict[str, Any]) -> DomainEvent:
+    cls = EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise EventDecodingError(f"unknown event type {event_type!r}")
+    current = upcast(event_type, schema_version, payload, cls.schema_version)
+    types = _field_types(cls)
+    values: dict[str, object] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in current:
+            values[f.name] = _decode_field(cls, f.name, types[f.name], current[f.name])
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise EventDecodingError(
+                f"{event_type} v{schema_version} payload lacks required field {f.name!r}"
+            )
+    return cls(**values)
+
+
+def from_recorded(record: RecordedEvent) -> DomainEvent:
+    return from_payload(record.event_type, record.schema_version, record.payload)
