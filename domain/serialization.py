@@ -78,3 +78,13 @@ def from_payload(event_type: str, schema_version: int, payload: dict[str, Any]) 
 
 def from_recorded(record: RecordedEvent) -> DomainEvent:
     return from_payload(record.event_type, record.schema_version, record.payload)
+
+
+def upcast_record(record: RecordedEvent) -> RecordedEvent:
+    """The record with its payload lifted to the current schema version (unknown types and
+    current versions are returned as they are)."""
+    cls = EVENT_TYPES.get(record.event_type)
+    if cls is None or record.schema_version == cls.schema_version:
+        return record
+    payload = upcast(record.event_type, record.schema_version, record.payload, cls.schema_version)
+    return dataclasses.replace(record, payload=payload, schema_version=cls.schema_version)

@@ -1,0 +1,212 @@
+"""`python -m ingest …`: run, status, replay, dead-letters, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from domain.eventstore.engine import WRITE
+from ingest import dead_letters as dl
+from ingest.config_loader import ConfigError, load_settings
+from ingest.projection import load_projection
+from ingest.rebuild import replay_requested, request_replay
+from ingest.redelivery import retry_dead_letters
+from ingest.report import format_report, group_report
+from ingest.runtime import Runtime, bootstrap
+from ingest.settings import Settings
+from ingest.status import is_alive, read_status_rows
+
+CONFIG_ENV = "LEDGERLENS_CONFIG"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LEDGERLENS_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "check-config":
+        return _check_config(Path(args.file or args.config))
+    try:
+        settings = load_settings(Path(args.config))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    handler = {
+        "run": _run,
+        "status": _status,
+        "replay": _replay,
+        "dead-letters": _dead_letters,
+    }[args.command]
+    return handler(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
+    parser.add_argument("--config", default=os.environ.get(CONFIG_ENV, "config.yaml"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run every processing group")
+    run.add_argument("--once", action="store_true", help="exit when every group is caught up")
+    run.add_argument("--group", action="append", help="run only this group (repeatable)")
+    status = commands.add_parser("status", help="position, lag and state of every group")
+    status.add_argument("--json", action="store_true")
+    replay = commands.add_parser("replay", help="rebuild a group's read model from position 0")
+    replay.add_argument("--group", required=True)
+    replay.add_argument("--no-wait", action="store_true", help="request it and return")
+    letters = commands.add_parser("dead-letters", help="list, retry or discard dead letters")
+    letters.add_argument("action", choices=["list", "retry", "discard"])
+    letters.add_argument("--group")
+    letters.add_argument("--id", type=int, action="append", dest="ids")
+    letters.add_argument("--stream")
+    letters.add_argument("--json", action="store_true")
+    check = commands.add_parser("check-config", help="validate a config file offline")
+    check.add_argument("file", nargs="?")
+    return parser
+
+
+def _check_config(path: Path) -> int:
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{path}: OK ({len(settings.groups)} processing groups)")
+    return 0
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = bootstrap(settings, only=args.group)
+    _stop_on_signals(runtime)
+    try:
+        ok = runtime.run(once=args.once)
+    finally:
+        runtime.close()
+    for name, exc in runtime.failures.items():
+        print(f"group {name} gave up: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _stop_on_signals(runtime: Runtime) -> None:
+    def stop(_signum: int, _frame: object) -> None:
+        runtime.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = bootstrap(settings)
+    try:
+        report = group_report(runtime.store, runtime.engine)
+    finally:
+        runtime.close()
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    elif not report:
+        print("no processing group has run yet: start `python -m ingest run`")
+    else:
+        print(format_report(report))
+    return 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = bootstrap(settings, only=[args.group])
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                request_replay(conn, args.group)
+            rows = {row["group_name"]: row for row in read_status_rows(conn)}
+        running_elsewhere = args.group in rows and is_alive(rows[args.group])
+        if args.no_wait:
+            print(f"replay of {args.group} requested")
+            return 0
+        if running_elsewhere:
+            return _follow_replay(runtime, args.group)
+        print(f"no running ingest owns {args.group}: replaying in this process")
+        _stop_on_signals(runtime)
+        return 0 if runtime.run(once=True) else 1
+    finally:
+        runtime.close()
+
+
+def _follow_replay(runtime: Runtime, group: str) -> int:
+    head = runtime.store.head().position
+    with tqdm(total=head, desc=f"replay {group}", unit="pos") as bar:
+        while True:
+            with runtime.engine.connect() as conn:
+                pending = replay_requested(conn, group)
+                row = next((r for r in read_status_rows(conn) if r["group_name"] == group), None)
+            progress = (row or {}).get("replay") or {}
+            bar.total = max(bar.total or 0, int(progress.get("live_position", head)))
+            bar.n = int(progress.get("position", bar.n))
+            bar.refresh()
+            if not pending:
+                bar.n = bar.total or 0
+                bar.refresh()
+                return 0
+            time.sleep(0.5)
+
+
+def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = bootstrap(settings, only=[args.group] if args.group else None)
+    try:
+        if args.action == "list":
+            with runtime.engine.connect() as conn:
+                letters = dl.list_dead_letters(conn, args.group)
+            _print_letters(letters, as_json=args.json)
+            return 0
+        if not args.group:
+            print("--group is required to retry or discard", file=sys.stderr)
+            return 2
+        if args.action == "retry":
+            group = settings.group(args.group)
+            projection = load_projection(group.handler, group.options)
+            result = retry_dead_letters(
+                runtime.store, runtime.engine, args.group, projection,
+                ids=args.ids, stream_id=args.stream,
+            )  # fmt: skip
+            print(f"retried {len(result.retried)}, still failing {len(result.failed)}")
+            for letter_id, error in result.failed.items():
+                print(f"  #{letter_id}: {error}")
+            return 0 if not result.failed else 1
+        if not (args.ids or args.stream):
+            print("discard needs --id N (repeatable) or --stream S", file=sys.stderr)
+            return 2
+        with runtime.engine.connect() as conn:
+            letters = [
+                letter.id
+                for letter in dl.list_dead_letters(conn, args.group)
+                if (args.ids and letter.id in args.ids) or letter.stream_id == args.stream
+            ]
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                discarded = dl.resolve(conn, letters, dl.DISCARDED)
+        print(f"discarded {discarded}")
+        return 0
+    finally:
+        runtime.close()
+
+
+def _print_letters(letters: list[dl.DeadLetter], *, as_json: bool) -> None:
+    if as_json:
+        documents: list[dict[str, Any]] = [letter.__dict__ for letter in letters]
+        print(json.dumps(documents, indent=2, default=str))
+        return
+    if not letters:
+        print("no dead letters")
+    for letter in letters:
+        print(
+            f"#{letter.id} {letter.group_name} {letter.state} position {letter.position} "
+            f"{letter.stream_id} v{letter.version} {letter.event_type}: {letter.reason}"
+            + (f" — {letter.error}" if letter.error else "")
+        )

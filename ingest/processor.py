@@ -1,0 +1,240 @@
+"""One processing group: tail the store, apply batches exactly once, survive failures."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from domain.clock import utc_now
+from domain.eventstore import Checkpoint, EventStore, RecordedEvent
+from domain.eventstore.engine import WRITE
+from ingest import checkpoints as cp
+from ingest import rebuild as rb
+from ingest.backoff import Backoff
+from ingest.batch import BatchApplier, Outcome
+from ingest.checkpoints import CheckpointConflictError
+from ingest.failures import HandlerFailedError, is_infrastructure_error
+from ingest.projection import Projection
+from ingest.redelivery import lock_group
+from ingest.settings import GroupSettings, IngestSettings
+from ingest.status import GroupState, write_status
+from ingest.waker import Waker
+
+log = logging.getLogger(__name__)
+SEGMENT = 0
+
+
+class GroupProcessor:
+    def __init__(
+        self,
+        group: GroupSettings,
+        projection: Projection,
+        store: EventStore,
+        engine: Engine,
+        ingest: IngestSettings,
+    ) -> None:
+        self.group = group
+        self.name = group.name
+        self.projection = projection
+        self.store = store
+        self.engine = engine
+        self.settings = ingest
+        self.batch_size = group.batch_size or ingest.batch_size
+        self.applier = BatchApplier(self.name, projection, group.error_policy)
+        self.state = GroupState(self.name, group.critical, group.error_policy)
+        self.rebuild: rb.Rebuild | None = None
+        self._recent: deque[tuple[float, int]] = deque()
+        self._reported_at = 0.0
+        self._reported_state = ""
+        self._requests_checked_at = 0.0
+
+    # --- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                lock_group(conn, self.name)
+                yield conn
+
+    def prepare(self) -> None:
+        with self._transaction() as conn:
+            self.state.checkpoint = cp.ensure_checkpoint(conn, self.name, SEGMENT)
+            self.state.generation = cp.active_generation(conn, self.name)
+
+    def _commit(
+        self,
+        events: list[RecordedEvent],
+        key: str,
+        start: Checkpoint,
+        generation: int,
+        applier: BatchApplier,
+    ) -> tuple[Checkpoint, Outcome]:
+        """Apply events and move the checkpoint ``key`` in one transaction."""
+        with self._transaction() as conn:
+            outcome = applier.apply(conn, events, generation)
+            end = events[outcome.consumed - 1].checkpoint if outcome.consumed else start
+            if outcome.consumed:
+                cp.advance_checkpoint(conn, key, SEGMENT, start, end)
+        return end, outcome
+
+    # --- one step -----------------------------------------------------------------------
+
+    def step(self) -> int:
+        """Process at most one batch; return how many events were consumed."""
+        events = self.store.read_all(self.state.checkpoint, self.batch_size)
+        if not events:
+            return 0
+        end, outcome = self._commit(
+            events, self.name, self.state.checkpoint, self.state.generation, self.applier
+        )
+        self.state.checkpoint = end
+        self._count(outcome.consumed)
+        self.state.skipped = self.applier.skipped
+        if outcome.failure is not None:
+            raise outcome.failure
+        return outcome.consumed
+
+    def rebuild_step(self) -> int:
+        """Advance a running replay by one batch; switch over once it meets the live group."""
+        job = self.rebuild
+        if job is None:
+            return 0
+        live = self.state.checkpoint
+        events = [
+            e for e in self.store.read_all(job.checkpoint, self.batch_size) if e.checkpoint <= live
+        ]
+        if not events:
+            self._switch(job)
+            return 0
+        key = rb.rebuild_key(self.name, job.generation)
+        job.checkpoint, outcome = self._commit(
+            events, key, job.checkpoint, job.generation, job.applier
+        )
+        self.state.replay = {
+            "generation": job.generation,
+            "position": job.checkpoint.position,
+            "live_position": live.position,
+            "started_at": job.started_at.isoformat(),
+        }
+        if outcome.failure is not None:
+            raise outcome.failure
+        return outcome.consumed
+
+    def _start_rebuild(self) -> None:
+        generation = self.state.generation + 1
+        key = rb.rebuild_key(self.name, generation)
+        with self._transaction() as conn:
+            resumed = cp.load_checkpoint(conn, key, SEGMENT)
+            if resumed == Checkpoint():
+                self.projection.drop_generation(conn, generation)  # leftovers of an old attempt
+            start = cp.ensure_checkpoint(conn, key, SEGMENT)
+        applier = BatchApplier(
+            self.name,
+            self.projection,
+            self.group.error_policy,
+            exclude=rb.already_dead_lettered(self.name),
+        )
+        self.rebuild = rb.Rebuild(generation, start, applier)
+        log.info("group %s: replay into generation %d from %s", self.name, generation, start)
+
+    def _switch(self, job: rb.Rebuild) -> None:
+        old = self.state.generation
+        with self._transaction() as conn:
+            cp.switch_generation(conn, self.name, job.generation)
+            self.projection.drop_generation(conn, old)
+            cp.delete_checkpoint(conn, rb.rebuild_key(self.name, job.generation), SEGMENT)
+            rb.finish_request(conn, self.name)
+        self.state.generation = job.generation
+        self.state.replay = None
+        self.rebuild = None
+        log.info("group %s: replay done, generation %d is live", self.name, job.generation)
+
+    def _poll_requests(self) -> None:
+        now = time.monotonic()
+        if self.rebuild is not None or now - self._requests_checked_at < 1.0:
+            return
+        self._requests_checked_at = now
+        with self.engine.connect() as conn:
+            wanted = rb.replay_requested(conn, self.name)
+        if wanted:
+            self._start_rebuild()
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, waker: Waker, *, once: bool = False) -> None:
+        handler_backoff = Backoff(self.settings.retry_initial_s, self.settings.retry_max_s)
+        database_backoff = Backoff(0.5, 30.0)
+        prepared = False
+        while not stop.is_set():
+            try:
+                if not prepared:
+                    self.prepare()
+                    prepared = True
+                self._poll_requests()
+                seen = waker.sequence
+                moved = self.step() + self.rebuild_step()
+                handler_backoff.reset()
+                database_backoff.reset()
+                self.state.state = (
+                    "replaying" if self.rebuild else ("running" if moved else "caught_up")
+                )
+                self.report()
+                if not moved:
+                    if once and self.rebuild is None:
+                        return
+                    waker.wait(seen, self.settings.idle_wait_s)
+            except HandlerFailedError as failure:
+                self._error("retrying", failure)
+                if once and handler_backoff.failures >= 3:
+                    raise
+                stop.wait(handler_backoff.next_delay())
+            except CheckpointConflictError as conflict:
+                self._error("error", conflict)
+                prepared = False
+                stop.wait(database_backoff.next_delay())
+            except Exception as exc:
+                if not is_infrastructure_error(exc) and once:
+                    raise
+                self._error("error", exc)
+                prepared = False
+                stop.wait(database_backoff.next_delay())
+        self.report(force=True)
+
+    def _error(self, state: str, exc: BaseException) -> None:
+        log.warning("group %s: %s: %s", self.name, state, exc)
+        self.state.state = state
+        self.state.last_error = f"{type(exc).__name__}: {exc}"
+        self.state.last_error_at = utc_now()
+        self.report(force=True)
+
+    def _count(self, consumed: int) -> None:
+        now = time.monotonic()
+        self.state.events_total += consumed
+        self._recent.append((now, consumed))
+        while self._recent and now - self._recent[0][0] > 5.0:
+            self._recent.popleft()
+        span = max(now - self._recent[0][0], 1.0) if self._recent else 1.0
+        self.state.events_per_s = sum(n for _, n in self._recent) / span
+
+    def report(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        changed = self.state.state != self._reported_state
+        if not (force or changed or now - self._reported_at >= self.settings.status_interval_s):
+            return
+        if not self._recent or now - self._recent[-1][0] > 5.0:
+            self.state.events_per_s = 0.0
+        try:
+            write_status(self.engine, self.state)
+        except Exception as exc:  # status is best effort; the database may be down
+            log.debug("group %s: status not written: %s", self.name, exc)
+            return
+        self._reported_at = now
+        self._reported_state = self.state.state

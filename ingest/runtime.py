@@ -1,0 +1,119 @@
+"""The composition root of the ingest process: one store, one pool per database, one
+thread per processing group, one waker for all of them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, MetaData
+
+from domain.eventstore import EventStore
+from domain.eventstore.engine import make_engine
+from domain.eventstore.sql import SqlEventStore
+from ingest.processor import GroupProcessor
+from ingest.projection import Projection, load_projection
+from ingest.readmodel import create_read_model
+from ingest.settings import Settings
+from ingest.waker import Waker
+
+log = logging.getLogger(__name__)
+APPLICATION_NAME = "ledgerlens-ingest"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: EventStore
+    engine: Engine  # the read-model database
+    processors: list[GroupProcessor]
+    waker: Waker
+    stop: threading.Event = field(default_factory=threading.Event)
+    failures: dict[str, BaseException] = field(default_factory=dict)
+    _owns_engine: bool = False
+
+    def run(self, *, once: bool = False) -> bool:
+        """Run every group until stopped (or, with ``once``, until all are caught up).
+
+        Returns False when a group gave up (only possible with ``once``)."""
+        waker_thread = threading.Thread(
+            target=self.waker.run, args=(self.stop,), name="ingest-waker", daemon=True
+        )
+        waker_thread.start()
+        threads = [
+            threading.Thread(
+                target=self._run_group, args=(processor, once), name=f"group-{processor.name}"
+            )
+            for processor in self.processors
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(timeout=0.5)
+        finally:
+            self.stop.set()
+            for thread in threads:
+                thread.join()
+            waker_thread.join(timeout=5)
+        return not self.failures
+
+    def _run_group(self, processor: GroupProcessor, once: bool) -> None:
+        try:
+            processor.run(self.stop, self.waker, once=once)
+        except BaseException as exc:  # recorded and reported; other groups keep going
+            log.error("group %s stopped: %s", processor.name, exc)
+            self.failures[processor.name] = exc
+
+    def close(self) -> None:
+        self.stop.set()
+        if self._owns_engine:
+            self.engine.dispose()
+        self.store.close()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    only: list[str] | None = None,
+    store: EventStore | None = None,
+    projections: dict[str, Projection] | None = None,
+) -> Runtime:
+    """Wire the runtime from settings; tests pass their own store or projections."""
+    groups = [g for g in settings.groups if only is None or g.name in only]
+    if only is not None:
+        missing = sorted(set(only) - {g.name for g in groups})
+        if missing:
+            raise KeyError(f"no processing group named {', '.join(missing)} in the config")
+    if store is None:
+        store = EventStore.from_url(
+            settings.database.url,
+            pool_size=settings.database.pool_size,
+            application_name=APPLICATION_NAME,
+        )
+    owns_engine = settings.read_model.url is not None or not isinstance(store, SqlEventStore)
+    if isinstance(store, SqlEventStore) and settings.read_model.url is None:
+        engine = store.engine  # one pool per database: the read model shares the events' pool
+    else:
+        engine = make_engine(
+            settings.read_model_url,
+            pool_size=settings.read_model.pool_size,
+            application_name=APPLICATION_NAME,
+        )
+    built = {
+        g.name: (projections or {}).get(g.name) or load_projection(g.handler, g.options)
+        for g in groups
+    }
+    extra: list[MetaData] = [p.metadata for p in built.values() if p.metadata is not None]
+    create_read_model(engine, *extra)
+    processors = [GroupProcessor(g, built[g.name], store, engine, settings.ingest) for g in groups]
+    return Runtime(
+        settings=settings,
+        store=store,
+        engine=engine,
+        processors=processors,
+        waker=Waker(store, timeout=min(0.25, settings.ingest.idle_wait_s)),
+        _owns_engine=owns_engine,
+    )

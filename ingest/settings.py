@@ -1,0 +1,102 @@
+"""Validated settings of config.yaml (pydantic): defaults -> file -> environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.settings import DEFAULT_DATABASE_URL
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+ErrorPolicy = Literal["retry", "dead_letter", "skip"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    url: str = DEFAULT_DATABASE_URL
+    pool_size: int = Field(8, ge=2, le=100)
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        if not url.startswith(("sqlite:///", "postgresql")):
+            raise ValueError(
+                f"unsupported URL {url!r}: use sqlite:///path or postgresql+psycopg://"
+            )
+        return url
+
+
+class ReadModelSettings(Section):
+    url: str | None = None  # None: the read model lives beside the events
+    pool_size: int = Field(8, ge=2, le=100)
+
+
+class GroupSettings(Section):
+    name: str = Field(pattern=NAME_PATTERN)
+    handler: str = Field(description="'builtin:NAME' or 'package.module:Class'")
+    error_policy: ErrorPolicy = "retry"
+    critical: bool = False
+    batch_size: int | None = Field(None, ge=1, le=100_000)
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("handler")
+    @classmethod
+    def _handler_reference(cls, handler: str) -> str:
+        if handler.count(":") != 1 or not all(handler.split(":")):
+            raise ValueError(f"handler {handler!r} must be 'builtin:NAME' or 'module.path:Class'")
+        return handler
+
+
+class IngestSettings(Section):
+    batch_size: int = Field(5000, ge=1, le=100_000)
+    idle_wait_s: float = Field(1.0, gt=0, le=60)
+    retry_initial_s: float = Field(1.0, gt=0)
+    retry_max_s: float = Field(60.0, gt=0)
+    status_interval_s: float = Field(1.0, gt=0)
+
+
+def default_groups() -> list[GroupSettings]:
+    return [GroupSettings(name="kpis", handler="builtin:kpis", error_policy="retry", critical=True)]
+
+
+class Settings(Section):
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    read_model: ReadModelSettings = Field(default_factory=ReadModelSettings)
+    business_timezone: str = "Asia/Shanghai"
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    groups: list[GroupSettings] = Field(default_factory=default_groups)
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {zone!r} (use an IANA name like Asia/Shanghai)"
+            ) from exc
+        return zone
+
+    @model_validator(mode="after")
+    def _unique_group_names(self) -> Settings:
+        names = [group.name for group in self.groups]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"processing group names must be unique: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def read_model_url(self) -> str:
+        return self.read_model.url or self.database.url
+
+    def group(self, name: str) -> GroupSettings:
+        for group in self.groups:
+            if group.name == name:
+                return group
+        known = ", ".join(g.name for g in self.groups)
+        raise KeyError(f"no processing group {name!r} in the config (groups: {known})")
