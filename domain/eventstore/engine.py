@@ -85,7 +85,8 @@ def _postgres_engine(url: URL, application_name: str, *, read_only: bool, **comm
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     query = dict(url.query)
-    options = str(query.pop("options", "") or "")
+    given = query.pop("options", "") or ""  # e.g. "-csearch_path=t_1a2b": kept, then UTC added
+    options = " ".join(given) if isinstance(given, tuple) else str(given)
     options = f"{options} -c timezone=UTC".strip()
     if read_only:
         options += " -c default_transaction_read_only=on"

@@ -104,6 +104,7 @@ class InMemoryEventStore(EventStore):
             return self._changed.wait_for(lambda: self.head() > baseline, timeout)
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
+        require_utc(snapshot.taken_at, "taken_at")  # the SQL stores refuse naive times too
         with self._changed:
             current = self._snapshots.get(snapshot.stream_id)
             if current is None or current.version < snapshot.version:

@@ -5,10 +5,11 @@ Gap-safe reading
 Positions come from a sequence, so on PostgreSQL a transaction holding a lower position can
 commit after one holding a higher position. Each row records its writer's transaction id
 (``pg_current_xact_id()``); ``read_all`` orders by ``(tx_id, position)`` and returns only
-rows whose ``tx_id`` is below the oldest transaction still running
-(``pg_snapshot_xmin(pg_current_snapshot())``), taken in a statement *before* the read. Any
-later-committing writer has a transaction id at or above that bound, so it lands after the
-reader's checkpoint, never behind it. Writers never wait on each other for this.
+rows whose ``tx_id`` is below the oldest transaction still running when the statement's
+snapshot was taken (``pg_snapshot_xmin(pg_current_snapshot())``, evaluated in the same
+statement, so every such row is committed and visible to it). Any later-committing writer has
+a transaction id at or above that bound, so it lands after the reader's checkpoint, never
+behind it. Writers never wait on each other for this.
 
 SQLite has one writer at a time (``BEGIN IMMEDIATE``), so commit order is position order;
 ``tx_id`` there is a per-transaction counter taken under the write lock, and the same
@@ -17,39 +18,44 @@ SQLite has one writer at a time (``BEGIN IMMEDIATE``), so commit order is positi
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from domain.clock import Clock, require_utc, utc_now
 from domain.eventstore.engine import WRITE, make_engine
+from domain.eventstore.listener import NotifyListener
 from domain.eventstore.port import EventStore, command_positions
 from domain.eventstore.records import (
     START,
     Checkpoint,
     ConcurrencyError,
     DuplicateCommandError,
-    EventStoreError,
     RecordedEvent,
     Snapshot,
     StreamAppend,
 )
 from domain.eventstore.schema import commands, create_schema, events, snapshots
+from domain.eventstore.sql_rows import (
+    COLUMNS,
+    append_error,
+    conflict,
+    decode_rows,
+    new_rows,
+    recorded,
+)
 
 NOTIFY_CHANNEL = "ledgerlens_events"
-_COLUMNS = (
-    "position, tx_id, stream_id, stream_type, version, event_type, schema_version, "
-    "occurred_at, recorded_at"
-)
 _XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+_NOTIFY_SLICE = 0.5  # PostgreSQL: re-check the log at least this often (lost notifications)
+_POLL_INTERVAL = 0.02  # SQLite: how often a waiting reader looks at the log
+DEADLOCK_DETECTED = "40P01"
 
 
 class SqlEventStore(EventStore):
@@ -58,9 +64,11 @@ class SqlEventStore(EventStore):
         self._clock = clock
         self._postgres = engine.dialect.name == "postgresql"
         payload = "payload::text, metadata::text" if self._postgres else "payload, metadata"
-        self._select = f"SELECT {_COLUMNS}, {payload} FROM events"
-        self._listener: Any = None  # pooled DBAPI connection that LISTENs (PostgreSQL)
-        self._listener_lock = threading.Lock()
+        self._select = f"SELECT {COLUMNS}, {payload} FROM events"
+        # Only rows of transactions older than every running one: a later commit can never
+        # land behind a reader's checkpoint (see the module docstring).
+        self._committed = f" AND tx_id < ({_XMIN})" if self._postgres else ""
+        self._listener = NotifyListener(engine, NOTIFY_CHANNEL) if self._postgres else None
 
     @classmethod
     def open(
@@ -87,7 +95,7 @@ class SqlEventStore(EventStore):
             with self._write() as conn:
                 self._check_versions(conn, appends)
                 tx_id = self._next_tx_id(conn)
-                rows = _rows(appends, tx_id, recorded_at, meta)
+                rows = new_rows(appends, tx_id, recorded_at, meta)
                 owners = command_positions(
                     command_id, [r["metadata"] for r in rows], [0] * len(rows)
                 )
@@ -102,11 +110,15 @@ class SqlEventStore(EventStore):
                             for owner, owned in owners.items()
                         ],
                     )
-                if self._postgres and rows:
-                    conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+                if rows:
+                    self._notify(conn)
         except IntegrityError as exc:
-            raise _integrity_error(exc, appends, command_id) from exc
-        return [_recorded(row, position) for row, position in zip(rows, positions, strict=True)]
+            raise append_error(exc, appends, command_id) from exc
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
+            raise conflict(appends, "deadlock between crossing multi-stream appends") from exc
+        return [recorded(row, position) for row, position in zip(rows, positions, strict=True)]
 
     def _refuse_duplicates(self, conn: Connection, command_ids: list[str]) -> None:
         for start in range(0, len(command_ids), 500):
@@ -141,6 +153,11 @@ class SqlEventStore(EventStore):
         current = conn.exec_driver_sql("SELECT max(tx_id) FROM events").scalar()
         return int(current or 0) + 1
 
+    def _notify(self, conn: Connection) -> None:
+        """Wake PostgreSQL listeners when this transaction commits (SQLite readers poll)."""
+        if self._postgres:
+            conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+
     def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         if not rows:
             return []
@@ -174,123 +191,43 @@ class SqlEventStore(EventStore):
             return self._records(rows)
 
     def read_all(self, after: Checkpoint = START, limit: int = 1000) -> list[RecordedEvent]:
-        params: dict[str, Any] = {"tx": after.tx_id, "pos": after.position, "limit": limit}
-        where = "(tx_id > :tx OR (tx_id = :tx AND position > :pos))"
+        query = text(
+            f"{self._select} WHERE (tx_id, position) > (:tx, :pos){self._committed} "
+            "ORDER BY tx_id, position LIMIT :limit"
+        )
+        params = {"tx": after.tx_id, "pos": after.position, "limit": limit}
         with self.engine.connect() as conn:
-            if self._postgres:
-                params["xmin"] = conn.exec_driver_sql(_XMIN).scalar_one()
-                where += " AND tx_id < :xmin"
-            query = text(f"{self._select} WHERE {where} ORDER BY tx_id, position LIMIT :limit")
             return self._records(conn.execute(query, params))
 
     def head(self) -> Checkpoint:
+        query = text(
+            f"SELECT tx_id, position FROM events WHERE true{self._committed} "
+            "ORDER BY tx_id DESC, position DESC LIMIT 1"
+        )
         with self.engine.connect() as conn:
-            params: dict[str, Any] = {}
-            where = ""
-            if self._postgres:
-                params["xmin"] = conn.exec_driver_sql(_XMIN).scalar_one()
-                where = "WHERE tx_id < :xmin"
-            query = text(
-                f"SELECT tx_id, position FROM events {where} "
-                "ORDER BY tx_id DESC, position DESC LIMIT 1"
-            )
-            row = conn.execute(query, params).first()
+            row = conn.execute(query).first()
         return START if row is None else Checkpoint(int(row[0]), int(row[1]))
 
     def _records(self, rows: Any) -> list[RecordedEvent]:
-        loads = orjson.loads
-        if self._postgres:
-            return [
-                RecordedEvent(
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], loads(r[9]), loads(r[10])
-                )
-                for r in rows
-            ]
-        parse = datetime.fromisoformat
-        return [
-            RecordedEvent(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                parse(r[7]),
-                parse(r[8]),
-                loads(r[9]),
-                loads(r[10]),
-            )
-            for r in rows
-        ]
+        return decode_rows(rows, timestamps_are_text=not self._postgres)
 
     # --- waiting ------------------------------------------------------------------------
 
     def wait_for_new(self, timeout: float, after: Checkpoint | None = None) -> bool:
-        if after is not None and self.head() > after:
-            return True
-        if self._postgres:
-            return self._wait_for_notify(timeout)
-        return self._poll(timeout, after)
-
-    def _poll(self, timeout: float, after: Checkpoint | None) -> bool:
+        deadline = time.monotonic() + timeout
         baseline = after if after is not None else self.head()
-        stop = threading.Event()
-        deadline = self._monotonic() + timeout
-        while (remaining := deadline - self._monotonic()) > 0:
-            stop.wait(min(0.02, remaining))
+        while True:
+            if self._listener is not None:
+                self._listener.start()  # LISTEN before looking, so no wake-up falls between
             if self.head() > baseline:
                 return True
-        return False
-
-    def _wait_for_notify(self, timeout: float) -> bool:
-        with self._listener_lock:
-            try:
-                if self._listener is None:
-                    self._listener = self._listen()
-                    return True  # events may have come before LISTEN: let the caller read
-                driver = self._listener.driver_connection
-                for _ in driver.notifies(timeout=timeout, stop_after=1):
-                    for _ in driver.notifies(timeout=0.001):
-                        pass  # drain: one wake-up covers every pending notification
-                    return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return False
-            except DBAPIError:
-                self._drop_listener(invalidate=True)
-                return True
-            except Exception as exc:  # a broken socket surfaces as psycopg errors too
-                if type(exc).__module__.startswith("psycopg"):
-                    self._drop_listener(invalidate=True)
-                    return True
-                raise
-
-    def _listen(self) -> Any:
-        pooled = self.engine.raw_connection()  # counted in the bounded pool
-        driver = pooled.driver_connection
-        assert driver is not None
-        driver.autocommit = True
-        driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        return pooled
-
-    def _drop_listener(self, *, invalidate: bool) -> None:
-        pooled, self._listener = self._listener, None
-        if pooled is None:
-            return
-        if invalidate:
-            pooled.invalidate()
-            return
-        try:
-            driver = pooled.driver_connection
-            driver.execute(f"UNLISTEN {NOTIFY_CHANNEL}")
-            driver.autocommit = False
-        finally:
-            pooled.close()  # back to the pool
-
-    @staticmethod
-    def _monotonic() -> float:
-        import time
-
-        return time.monotonic()
+            if self._listener is not None:
+                self._listener.wait(min(remaining, _NOTIFY_SLICE))
+            else:
+                time.sleep(min(remaining, _POLL_INTERVAL))
 
     # --- snapshots ----------------------------------------------------------------------
 
@@ -337,64 +274,6 @@ class SqlEventStore(EventStore):
                 yield conn
 
     def close(self) -> None:
-        with self._listener_lock:
-            try:
-                self._drop_listener(invalidate=False)
-            except Exception:
-                self._drop_listener(invalidate=True)
+        if self._listener is not None:
+            self._listener.close()
         self.engine.dispose()
-
-
-def _rows(
-    appends: Sequence[StreamAppend], tx_id: int, recorded_at: datetime, meta: dict[str, Any]
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for append in appends:
-        for offset, new in enumerate(append.events, start=1):
-            occurred_at = recorded_at if new.occurred_at is None else new.occurred_at
-            rows.append(
-                {
-                    "tx_id": tx_id,
-                    "stream_id": append.stream_id,
-                    "stream_type": append.stream_type,
-                    "version": append.expected_version + offset,
-                    "event_type": new.event_type,
-                    "schema_version": new.schema_version,
-                    "occurred_at": require_utc(occurred_at, "occurred_at"),
-                    "recorded_at": recorded_at,
-                    "payload": dict(new.payload),
-                    "metadata": meta if new.metadata is None else {**meta, **new.metadata},
-                }
-            )
-    return rows
-
-
-def _recorded(row: dict[str, Any], position: int) -> RecordedEvent:
-    return RecordedEvent(
-        position=position,
-        tx_id=row["tx_id"],
-        stream_id=row["stream_id"],
-        stream_type=row["stream_type"],
-        version=row["version"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        payload=row["payload"],
-        metadata=row["metadata"],
-    )
-
-
-def _integrity_error(
-    exc: IntegrityError, appends: Sequence[StreamAppend], command_id: str | None
-) -> EventStoreError:
-    message = str(exc.orig)
-    if "commands" in message:
-        return DuplicateCommandError(command_id or "(one of the batch's commands)")
-    if "events_stream_version" in message or "events.stream_id" in message:
-        streams = ", ".join(a.stream_id for a in appends)
-        first = appends[0]
-        error = ConcurrencyError(first.stream_id, first.expected_version, None)
-        error.args = (f"concurrent append to one of: {streams}",)
-        return error
-    return EventStoreError(f"append failed: {message}")
