@@ -9,17 +9,21 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from domain.eventstore.engine import WRITE
+from domain.eventstore.engine import WRITE, make_engine
 from ingest import dead_letters as dl
 from ingest.config_loader import ConfigError, load_settings
+from ingest.metrics import jsonout
+from ingest.metrics.query import MetricsQuery, QueryError
+from ingest.metrics.windows import WindowError
 from ingest.projection import load_projection
 from ingest.rebuild import replay_requested, request_replay
-from ingest.redelivery import retry_dead_letters
+from ingest.redelivery import lock_group, retry_dead_letters
 from ingest.report import format_report, group_report
 from ingest.runtime import Runtime, bootstrap
 from ingest.settings import Settings
@@ -46,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": _status,
         "replay": _replay,
         "dead-letters": _dead_letters,
+        "query": _query,
     }[args.command]
     return handler(settings, args)
 
@@ -68,9 +73,60 @@ def _parser() -> argparse.ArgumentParser:
     letters.add_argument("--id", type=int, action="append", dest="ids")
     letters.add_argument("--stream")
     letters.add_argument("--json", action="store_true")
+    query = commands.add_parser("query", help="a metric's value over a window, or a series")
+    query.add_argument("metric")
+    query.add_argument("--window", help="5m, 1h, 24h, 7d, today, yesterday, this_week ...")
+    query.add_argument("--at", type=_timestamp, help="window end (ISO-8601; default now)")
+    query.add_argument("--from", dest="start", type=_timestamp, help="series start (ISO-8601)")
+    query.add_argument("--to", dest="end", type=_timestamp, help="series end (default now)")
+    query.add_argument("--step", default="1h", help="series step: 1m, 5m, 1h, 1d ...")
+    query.add_argument("--by", help="split a series by the metric's dimension")
+    query.add_argument("--dim", help="a window value for one value of the dimension")
+    query.add_argument("--json", action="store_true")
     check = commands.add_parser("check-config", help="validate a config file offline")
     check.add_argument("file", nargs="?")
     return parser
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _query(settings: Settings, args: argparse.Namespace) -> int:
+    if (args.window is None) == (args.start is None):
+        print("query needs either --window W or --from T [--to T] [--step S]", file=sys.stderr)
+        return 2
+    engine = make_engine(
+        settings.read_model_url, pool_size=2, application_name="ledgerlens-query", read_only=True
+    )
+    try:
+        metrics = MetricsQuery.from_settings(engine, settings)
+        if args.window is not None:
+            value = metrics.value(args.metric, args.window, args.at, dim=args.dim)
+            document: dict[str, Any] = {"metric": args.metric, "window": args.window,
+                                        "value": value}  # fmt: skip
+            print(jsonout.dumps(document) if args.json else f"{args.metric} {args.window}: {value}")
+            return 0
+        points = metrics.series(
+            args.metric, args.start, args.end or datetime.now(UTC), args.step, by=args.by
+        )
+        if args.json:
+            rows = [{"start": p.start, "value": p.value, "by": p.by} for p in points]
+            print(jsonout.dumps({"metric": args.metric, "points": rows}))
+        else:
+            for point in points:
+                label = f" {point.by}" if point.by is not None else ""
+                print(f"{point.start.isoformat()}{label}  {point.value}")
+        return 0
+    except (QueryError, WindowError) as exc:
+        print(f"query: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
 
 
 def _check_config(path: Path) -> int:
@@ -79,7 +135,7 @@ def _check_config(path: Path) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"{path}: OK ({len(settings.groups)} processing groups)")
+    print(f"{path}: OK ({len(settings.groups)} processing groups, {len(settings.metrics)} metrics)")
     return 0
 
 
@@ -130,16 +186,20 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
         if args.no_wait:
             print(f"replay of {args.group} requested")
             return 0
-        if running_elsewhere:
-            return _follow_replay(runtime, args.group)
-        print(f"no running ingest owns {args.group}: replaying in this process")
+        if not running_elsewhere:
+            print(f"no running ingest owns {args.group}: replaying in this process")
+        elif _follow_replay(runtime, args.group):
+            return 0
+        else:
+            print(f"the ingest running {args.group} stopped: replaying in this process")
         _stop_on_signals(runtime)
         return 0 if runtime.run(once=True) else 1
     finally:
         runtime.close()
 
 
-def _follow_replay(runtime: Runtime, group: str) -> int:
+def _follow_replay(runtime: Runtime, group: str) -> bool:
+    """Show the owning ingest's progress; True when done, False if that ingest went away."""
     head = runtime.store.head().position
     with tqdm(total=head, desc=f"replay {group}", unit="pos") as bar:
         while True:
@@ -153,7 +213,9 @@ def _follow_replay(runtime: Runtime, group: str) -> int:
             if not pending:
                 bar.n = bar.total or 0
                 bar.refresh()
-                return 0
+                return True
+            if row is None or not is_alive(row):
+                return False
             time.sleep(0.5)
 
 
@@ -170,7 +232,9 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         if args.action == "retry":
             group = settings.group(args.group)
-            projection = load_projection(group.handler, group.options)
+            projection = load_projection(
+                group.handler, group.options, settings=settings, group=group
+            )
             result = retry_dead_letters(
                 runtime.store, runtime.engine, args.group, projection,
                 ids=args.ids, stream_id=args.stream,
@@ -183,13 +247,14 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
             print("discard needs --id N (repeatable) or --stream S", file=sys.stderr)
             return 2
         with runtime.engine.connect() as conn:
-            letters = [
-                letter.id
-                for letter in dl.list_dead_letters(conn, args.group)
-                if (args.ids and letter.id in args.ids) or letter.stream_id == args.stream
-            ]
             conn.execution_options(**{WRITE: True})
             with conn.begin():
+                lock_group(conn, args.group)  # so a running batch cannot park one more meanwhile
+                letters = [
+                    letter.id
+                    for letter in dl.list_dead_letters(conn, args.group)
+                    if (args.ids and letter.id in args.ids) or letter.stream_id == args.stream
+                ]
                 discarded = dl.resolve(conn, letters, dl.DISCARDED)
         print(f"discarded {discarded}")
         return 0

@@ -189,7 +189,7 @@ class GroupProcessor:
                 self.report()
                 if not moved:
                     if once and self.rebuild is None:
-                        return
+                        break
                     waker.wait(seen, self.settings.idle_wait_s)
             except HandlerFailedError as failure:
                 self._error("retrying", failure)
@@ -206,6 +206,7 @@ class GroupProcessor:
                 self._error("error", exc)
                 prepared = False
                 stop.wait(database_backoff.next_delay())
+        self.state.state = "stopped"  # a clean exit: nobody is working on this group now
         self.report(force=True)
 
     def _error(self, state: str, exc: BaseException) -> None:

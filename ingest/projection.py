@@ -46,7 +46,8 @@ class EventHandler(Projection):
 
 
 BUILTINS: dict[str, str] = {
-    "kpis": "ingest.event_counts:EventCounts",
+    "kpis": "ingest.kpis:KpiProjection",
+    "metrics": "ingest.metrics.projection:MetricsProjection",
     "event_counts": "ingest.event_counts:EventCounts",
 }
 
@@ -55,8 +56,18 @@ class HandlerLoadError(ValueError):
     """A group's handler reference that does not name a Projection class."""
 
 
-def load_projection(reference: str, options: Mapping[str, Any] | None = None) -> Projection:
-    """Instantiate ``builtin:NAME`` or ``package.module:Class`` with the group's options."""
+def load_projection(
+    reference: str,
+    options: Mapping[str, Any] | None = None,
+    *,
+    settings: Any = None,
+    group: Any = None,
+) -> Projection:
+    """Instantiate ``builtin:NAME`` or ``package.module:Class`` with the group's options.
+
+    A class with a ``from_settings(settings, group)`` constructor (the built-in metrics)
+    is built from the whole configuration instead.
+    """
     kind, _, name = reference.partition(":")
     target = BUILTINS.get(name) if kind == "builtin" else reference
     if target is None:
@@ -69,4 +80,6 @@ def load_projection(reference: str, options: Mapping[str, Any] | None = None) ->
         raise HandlerLoadError(f"cannot load handler {reference!r}: {exc}") from exc
     if not (isinstance(cls, type) and issubclass(cls, Projection)):
         raise HandlerLoadError(f"handler {reference!r} is not a Projection subclass")
+    if settings is not None and hasattr(cls, "from_settings"):
+        return cls.from_settings(settings, group)  # type: ignore[no-any-return]
     return cls(**dict(options or {}))

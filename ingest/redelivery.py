@@ -39,22 +39,34 @@ def retry_dead_letters(
 ) -> RetryResult:
     result = RetryResult()
     blocked: set[str] = set()
-    for letter_id, letter_stream, version in _candidates(engine, group, ids, stream_id):
-        if letter_stream in blocked:
-            continue
-        error = _retry_one(store, engine, group, projection, letter_id, letter_stream, version)
-        if error is None:
-            result.retried.append(letter_id)
-        else:
-            result.failed[letter_id] = error
-            blocked.add(letter_stream)
+    cleared: set[str] = set()
+    todo = _candidates(engine, group, ids, stream_id)
+    while todo:
+        for letter_id, letter_stream, version, _ in todo:
+            if letter_stream in blocked:
+                continue
+            error = _retry_one(store, engine, group, projection, letter_id, letter_stream, version)
+            if error is None:
+                result.retried.append(letter_id)
+                cleared.add(letter_stream)
+            else:
+                result.failed[letter_id] = error
+                blocked.add(letter_stream)
+        # A running group parks later events of a stream until its last letter is retried
+        # (it takes the same lock, so once that commits it parks no more): pick those up too.
+        todo = [
+            candidate
+            for candidate in _candidates(engine, group, ids, stream_id)
+            if candidate[1] in cleared - blocked and candidate[3] == PARKED
+        ]
     return result
 
 
 def _candidates(
     engine: Engine, group: str, ids: list[int] | None, stream_id: str | None
-) -> list[tuple[int, str, int]]:
-    query = select(dead_letters.c.id, dead_letters.c.stream_id, dead_letters.c.version).where(
+) -> list[tuple[int, str, int, str]]:
+    columns = (dead_letters.c.id, dead_letters.c.stream_id, dead_letters.c.version)
+    query = select(*columns, dead_letters.c.state).where(
         dead_letters.c.group_name == group, dead_letters.c.state.in_((PARKED, SKIPPED))
     )
     if ids:
@@ -63,7 +75,7 @@ def _candidates(
         query = query.where(dead_letters.c.stream_id == stream_id)
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(dead_letters.c.stream_id, dead_letters.c.version))
-        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+        return [(int(r[0]), str(r[1]), int(r[2]), str(r[3])) for r in rows]
 
 
 def _retry_one(

@@ -15,11 +15,11 @@ from domain.eventstore.sql import SqlEventStore
 from ingest.processor import GroupProcessor
 from ingest.projection import Projection, load_projection
 from ingest.readmodel import create_read_model
-from ingest.settings import Settings
+from ingest.settings import APPLICATION_NAME, Settings
 from ingest.waker import Waker
 
 log = logging.getLogger(__name__)
-APPLICATION_NAME = "ledgerlens-ingest"
+__all__ = ["APPLICATION_NAME", "Runtime", "bootstrap"]
 
 
 @dataclass
@@ -91,7 +91,7 @@ def bootstrap(
         store = EventStore.from_url(
             settings.database.url,
             pool_size=settings.database.pool_size,
-            application_name=APPLICATION_NAME,
+            application_name=settings.database.application_name,
         )
     owns_engine = settings.read_model.url is not None or not isinstance(store, SqlEventStore)
     if isinstance(store, SqlEventStore) and settings.read_model.url is None:
@@ -100,10 +100,11 @@ def bootstrap(
         engine = make_engine(
             settings.read_model_url,
             pool_size=settings.read_model.pool_size,
-            application_name=APPLICATION_NAME,
+            application_name=settings.database.application_name,
         )
     built = {
-        g.name: (projections or {}).get(g.name) or load_projection(g.handler, g.options)
+        g.name: (projections or {}).get(g.name)
+        or load_projection(g.handler, g.options, settings=settings, group=g)
         for g in groups
     }
     extra: list[MetaData] = [p.metadata for p in built.values() if p.metadata is not None]

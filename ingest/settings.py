@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from domain.settings import DEFAULT_DATABASE_URL
+from ingest.metrics.definitions import Metric, check_metric_set
+from ingest.sections import NAME_PATTERN, Section
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ErrorPolicy = Literal["retry", "dead_letter", "skip"]
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+APPLICATION_NAME = "ledgerlens-ingest"  # how the ingest's sessions show in pg_stat_activity
 
 
 class DatabaseSettings(Section):
     url: str = DEFAULT_DATABASE_URL
     pool_size: int = Field(8, ge=2, le=100)
+    application_name: str = Field(APPLICATION_NAME, min_length=1, max_length=63)
 
     @field_validator("url")
     @classmethod
@@ -70,6 +69,7 @@ class Settings(Section):
     business_timezone: str = "Asia/Shanghai"
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     groups: list[GroupSettings] = Field(default_factory=default_groups)
+    metrics: list[Metric] = Field(default_factory=list)
 
     @field_validator("business_timezone")
     @classmethod
@@ -88,7 +88,15 @@ class Settings(Section):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"processing group names must be unique: {', '.join(duplicates)}")
+        check_metric_set(self.metrics)
         return self
+
+    def metric(self, name: str) -> Metric:
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        known = ", ".join(m.name for m in self.metrics) or "none declared"
+        raise KeyError(f"unknown metric {name!r} (metrics: {known})")
 
     @property
     def read_model_url(self) -> str:

@@ -25,7 +25,7 @@ class GroupState:
     name: str
     critical: bool
     error_policy: str
-    state: str = "starting"  # running | caught_up | replaying | retrying | error
+    state: str = "starting"  # running | caught_up | replaying | retrying | error | stopped
     generation: int = 1
     checkpoint: Checkpoint = START
     events_total: int = 0
@@ -70,5 +70,8 @@ def read_status_rows(conn: Connection) -> list[dict[str, Any]]:
 
 
 def is_alive(row: dict[str, Any], now: datetime | None = None) -> bool:
+    """A process runs the group: it did not stop cleanly and its heartbeat is recent."""
     heartbeat = row.get("heartbeat_at")
-    return heartbeat is not None and (now or utc_now()) - heartbeat < STALE_AFTER
+    if heartbeat is None or row.get("state") == "stopped":
+        return False
+    return (now or utc_now()) - heartbeat < STALE_AFTER

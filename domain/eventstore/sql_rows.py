@@ -38,8 +38,12 @@ def decode_rows(rows: Any, *, timestamps_are_text: bool) -> list[RecordedEvent]:
         ]
     parse = datetime.fromisoformat
     return [
-        RecordedEvent(*r[:7], parse(r[7]), parse(r[8]), loads(r[9]), loads(r[10])) for r in rows
-    ]
+        RecordedEvent(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], parse(r[7]), parse(r[8]), loads(r[9]),
+            loads(r[10]),
+        )
+        for r in rows
+    ]  # fmt: skip
 
 
 def new_rows(

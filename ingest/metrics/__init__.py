@@ -1,0 +1,1 @@
+"""Declarative metrics: definitions from config.yaml, bucketed aggregation, and queries."""

@@ -1,0 +1,236 @@
+"""Compiling metric declarations into per-event-type updaters, and accumulating a batch.
+
+A cell is ``[n, total, vmin, vmax, sketch]`` for one (metric, resolution, bucket, dim).
+Additive kinds are accumulated per minute and rolled up to hours and business days after
+the batch (few cells); sketch kinds update all three resolutions per event (merging
+sketches costs more than adding a value three times).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.eventstore import RecordedEvent
+from ingest.metrics.definitions import AnyMetric, CumulativeMetric, DurationMetric, EventMetric
+from ingest.metrics.sketches import DistinctSketch, QuantileSketch
+from ingest.metrics.timegrid import DAY, HOUR, MINUTE, business_day_start
+from ingest.metrics.values import (
+    POWERS,
+    FieldProblem,
+    compile_where,
+    dimension,
+    read_field,
+    scaled_field,
+)
+
+Cell = list[Any]
+CellKey = tuple[str, int, int, str]  # metric, resolution, bucket_start, dim
+DURATION_SCALE = 3  # duration totals are kept in milliseconds
+
+
+@dataclass
+class Accumulator:
+    zone: str
+    cells: dict[CellKey, Cell] = field(default_factory=dict)
+    started: dict[tuple[str, str], float] = field(default_factory=dict)
+    ends: list[tuple[str, str, float, str]] = field(default_factory=list)
+    problems: Counter[str] = field(default_factory=Counter)
+    late_events: int = 0
+    watermark: int = 0
+
+    def cell(self, metric: str, resolution: int, start: int, dim: str) -> Cell:
+        key = (metric, resolution, start, dim)
+        found = self.cells.get(key)
+        if found is None:
+            found = self.cells[key] = [0, 0, None, None, None]
+        return found
+
+    def sketch_cells(self, metric: str, minute: int, dim: str) -> list[Cell]:
+        hour = minute - minute % HOUR
+        day = business_day_start(hour, self.zone)
+        return [self.cell(metric, MINUTE, minute, dim), self.cell(metric, HOUR, hour, dim),
+                self.cell(metric, DAY, day, dim)]  # fmt: skip
+
+    def roll_up(self) -> None:
+        """Add every additive minute cell into its hour and business-day cells."""
+        for (metric, resolution, start, dim), cell in list(self.cells.items()):
+            if resolution != MINUTE or cell[4] is not None:
+                continue
+            hour = start - start % HOUR
+            day = business_day_start(hour, self.zone)
+            merge_additive(self.cell(metric, HOUR, hour, dim), cell)
+            merge_additive(self.cell(metric, DAY, day, dim), cell)
+
+
+def merge_additive(target: Cell, source: Cell) -> None:
+    target[0] += source[0]
+    target[1] += source[1]
+    if source[2] is not None:
+        target[2] = source[2] if target[2] is None else min(target[2], source[2])
+    if source[3] is not None:
+        target[3] = source[3] if target[3] is None else max(target[3], source[3])
+
+
+Updater = Callable[[Mapping[str, Any], int, float, Accumulator], None]
+
+
+def _guarded(name: str, strict: bool, update: Updater) -> Updater:
+    def guarded(payload: Mapping[str, Any], minute: int, moment: float, acc: Accumulator) -> None:
+        try:
+            update(payload, minute, moment, acc)
+        except FieldProblem as problem:
+            if strict:
+                raise
+            acc.problems[f"{problem.kind}:{name}:{problem.field}"] += 1
+
+    return guarded
+
+
+def _event_updater(metric: EventMetric) -> Updater:
+    name, kind, fld, by, scale = metric.name, metric.kind, metric.field, metric.by, metric.scale
+    assert kind == "count" or fld is not None  # guaranteed by the definition's validator
+
+    def count(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
+        acc.cell(name, MINUTE, minute, dimension(p, by))[0] += 1
+
+    def summed(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
+        value = scaled_field(p, fld, scale)  # type: ignore[arg-type]
+        cell = acc.cell(name, MINUTE, minute, dimension(p, by))
+        cell[0] += 1
+        cell[1] += value
+        if cell[2] is None or value < cell[2]:
+            cell[2] = value
+        if cell[3] is None or value > cell[3]:
+            cell[3] = value
+
+    def distinct(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
+        value = str(read_field(p, fld))  # type: ignore[arg-type]
+        for cell in acc.sketch_cells(name, minute, dimension(p, by)):
+            cell[0] += 1
+            if cell[4] is None:
+                cell[4] = DistinctSketch()
+            cell[4].add(value)
+
+    def quantile(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
+        value = scaled_field(p, fld, scale)  # type: ignore[arg-type]
+        for cell in acc.sketch_cells(name, minute, dimension(p, by)):
+            add_to_quantile_cell(cell, value, value / POWERS[scale])
+
+    if kind == "count":
+        return count
+    if kind == "distinct":
+        return distinct
+    if kind == "quantile":
+        return quantile
+    return summed
+
+
+def add_to_quantile_cell(cell: Cell, scaled: int, value: float) -> None:
+    cell[0] += 1
+    cell[1] += scaled
+    cell[2] = scaled if cell[2] is None else min(cell[2], scaled)
+    cell[3] = scaled if cell[3] is None else max(cell[3], scaled)
+    if cell[4] is None:
+        cell[4] = QuantileSketch()
+    cell[4].add(value)
+
+
+def _span_start(metric: DurationMetric) -> Updater:
+    name, key = metric.name, metric.start.key
+
+    def start(p: Mapping[str, Any], _m: int, moment: float, acc: Accumulator) -> None:
+        acc.started[(name, str(read_field(p, key)))] = moment
+
+    return start
+
+
+def _span_end(metric: DurationMetric) -> Updater:
+    name, key = metric.name, metric.end.key
+
+    def end(p: Mapping[str, Any], minute: int, moment: float, acc: Accumulator) -> None:
+        span = (name, str(read_field(p, key)))
+        began = acc.started.pop(span, None)
+        if began is None:
+            acc.ends.append((name, span[1], moment, ""))  # resolved from stored spans later
+        else:
+            close_span(acc, name, moment - began, minute)
+
+    return end
+
+
+def close_span(acc: Accumulator, name: str, seconds: float, minute: int) -> None:
+    seconds = max(seconds, 0.0)
+    for cell in acc.sketch_cells(name, minute, ""):
+        add_to_quantile_cell(cell, round(seconds * POWERS[DURATION_SCALE]), seconds)
+
+
+def _delta(metric: CumulativeMetric, index: int) -> Updater:
+    name, scale = metric.name, metric.scale
+    delta = metric.deltas[index]
+    sign, fld, where = delta.sign, delta.field, compile_where(delta.where)
+    unit = POWERS[scale]
+
+    def apply(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
+        if where is not None and not where(p):
+            return
+        value = unit if fld is None else scaled_field(p, fld, scale)
+        cell = acc.cell(name, MINUTE, minute, "")
+        cell[0] += 1
+        cell[1] += sign * value
+
+    return apply
+
+
+def _filtered(where: Callable[[Mapping[str, Any]], bool] | None, update: Updater) -> Updater:
+    if where is None:
+        return update
+
+    def filtered(p: Mapping[str, Any], minute: int, moment: float, acc: Accumulator) -> None:
+        if where(p):
+            update(p, minute, moment, acc)
+
+    return filtered
+
+
+def compile_metrics(metrics: Sequence[AnyMetric], *, strict: bool) -> dict[str, list[Updater]]:
+    """event_type -> the updaters to run on each event of that type, in declaration order."""
+    table: dict[str, list[Updater]] = defaultdict(list)
+    for metric in metrics:
+        if isinstance(metric, EventMetric):
+            update = _filtered(compile_where(metric.where), _event_updater(metric))
+            for event_type in metric.events:
+                table[event_type].append(_guarded(metric.name, strict, update))
+        elif isinstance(metric, DurationMetric):
+            table[metric.start.event].append(_guarded(metric.name, strict, _span_start(metric)))
+            table[metric.end.event].append(_guarded(metric.name, strict, _span_end(metric)))
+        elif isinstance(metric, CumulativeMetric):
+            for index, delta in enumerate(metric.deltas):
+                table[delta.event].append(_guarded(metric.name, strict, _delta(metric, index)))
+    return dict(table)
+
+
+def accumulate(
+    events: Sequence[RecordedEvent], table: dict[str, list[Updater]], acc: Accumulator
+) -> int:
+    """Run every event through its updaters; return how many events no metric reads."""
+    unread = 0
+    watermark = acc.watermark
+    for event in events:
+        updaters = table.get(event.event_type)
+        if updaters is None:
+            unread += 1
+            continue
+        moment = event.occurred_at.timestamp()
+        minute = int(moment) // MINUTE * MINUTE
+        if minute < watermark:
+            acc.late_events += 1
+        elif minute > watermark:
+            watermark = minute
+        payload = event.payload
+        for update in updaters:
+            update(payload, minute, moment, acc)
+    acc.watermark = watermark
+    return unread
