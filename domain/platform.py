@@ -1,0 +1,149 @@
+"""The application service: one command, one transaction. ``bootstrap()`` is the composition root.
+
+platform = bootstrap(store)
+platform.handle(Deposit(user_id="U1", amount=Decimal("100.00"), channel="alipay"))
+with platform.batch() as batch:  # many commands, one transaction
+    batch.handle(...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from domain.aggregates import Aggregate
+from domain.clock import Clock, require_utc, utc_now
+from domain.commands import Command
+from domain.events import DomainEvent
+from domain.eventstore import ConcurrencyError, DuplicateCommandError, EventStore, RecordedEvent
+from domain.handlers import HANDLERS, Handler
+from domain.repository import AggregateRepository, aggregate_for, state_at
+from domain.serialization import from_recorded
+from domain.unit_of_work import UnitOfWork
+
+__all__ = ["Batch", "Platform", "bootstrap", "state_at"]
+
+
+def command_metadata(command: Command) -> dict[str, Any]:
+    return {
+        "command_id": command.command_id,
+        "correlation_id": command.correlation_id or command.command_id,
+        "causation_id": command.command_id,
+        "actor": command.actor,
+        "command": command.command_type(),
+    }
+
+
+class Platform:
+    def __init__(
+        self,
+        store: EventStore,
+        handlers: dict[type[Command], Handler],
+        *,
+        clock: Clock,
+        snapshot_interval: int,
+        max_retries: int,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        self.store = store
+        self.repository = AggregateRepository(
+            store, snapshot_interval=snapshot_interval, clock=clock
+        )
+        self._handlers = handlers
+        self._clock = clock
+        self.max_retries = max_retries
+
+    def handle(self, command: Command) -> list[RecordedEvent]:
+        """Decide and append in one transaction; retried on concurrent writes; idempotent.
+
+        Each attempt first asks the store whether the command id was handled (then its first
+        result is returned), loads fresh aggregates, decides, and appends with the loaded
+        versions. A ``ConcurrencyError`` re-runs the attempt, at most ``max_retries`` times.
+        """
+        attempt = 0
+        while True:
+            previous = self.store.command_result(command.command_id)
+            if previous is not None:
+                return previous
+            unit = UnitOfWork(self.repository)
+            self.decide(unit, command)
+            try:
+                return unit.commit(command_id=command.command_id)
+            except ConcurrencyError:
+                attempt += 1
+                exhausted = attempt > self.max_retries
+                if exhausted and self.store.command_result(command.command_id) is None:
+                    raise  # (if a twin of this command won, the loop returns its result)
+            except DuplicateCommandError:  # a concurrent twin won; its result stands
+                return self.store.command_result(command.command_id) or []
+
+    def decide(self, unit: UnitOfWork, command: Command) -> list[DomainEvent]:
+        """Run the command's handler and stage its events in ``unit`` (or raise, staging none)."""
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        changes = handler(command, unit)
+        occurred_at = require_utc(self._clock(), "occurred_at")
+        return unit.record(changes, command_metadata(command), occurred_at)
+
+    @contextmanager
+    def batch(self, *, skip_handled: bool = True) -> Iterator[Batch]:
+        """Many commands in ONE transaction, appended when the block exits without error.
+
+        A rejected command raises ``DomainError`` and stages nothing; the batch goes on.
+        With ``skip_handled`` a command id already in the store is not run again (one
+        ``command_result`` lookup per command; pass False for fresh ids to save them).
+        A ``ConcurrencyError`` at the end is raised: the batch is not retried.
+        """
+        batch = Batch(self, UnitOfWork(self.repository), skip_handled)
+        yield batch
+        batch.recorded = batch.unit.commit()
+
+    def load(self, aggregate: type[Aggregate] | str, aggregate_id: str | None = None) -> Any:
+        """Current state: ``load(Wallet, "U1")``, ``load("wallet-U1")`` or ``("wallet", "U1")``."""
+        if isinstance(aggregate, str):
+            stream_id = aggregate if aggregate_id is None else f"{aggregate}-{aggregate_id}"
+            empty = aggregate_for(stream_id)
+            return self.repository.load(type(empty), empty.id)
+        if aggregate_id is None:
+            raise TypeError("load(aggregate_cls, aggregate_id) needs the aggregate id")
+        return self.repository.load(aggregate, aggregate_id)
+
+
+class Batch:
+    def __init__(self, platform: Platform, unit: UnitOfWork, skip_handled: bool) -> None:
+        self.platform = platform
+        self.unit = unit
+        self.skip_handled = skip_handled
+        self.results: dict[str, list[DomainEvent]] = {}
+        self.recorded: list[RecordedEvent] = []  # filled when the block exits
+
+    def handle(self, command: Command) -> list[DomainEvent]:
+        if command.command_id in self.results:
+            return self.results[command.command_id]
+        if self.skip_handled:
+            previous = self.platform.store.command_result(command.command_id)
+            if previous is not None:
+                return [from_recorded(record) for record in previous]
+        events = self.platform.decide(self.unit, command)
+        self.results[command.command_id] = events
+        return events
+
+
+def bootstrap(
+    store: EventStore,
+    *,
+    clock: Clock = utc_now,
+    snapshot_interval: int = 50,
+    max_retries: int = 5,
+) -> Platform:
+    """The composition root: the platform with every command handler wired in."""
+    return Platform(
+        store,
+        dict(HANDLERS),
+        clock=clock,
+        snapshot_interval=snapshot_interval,
+        max_retries=max_retries,
+    )

@@ -1,0 +1,86 @@
+"""One transaction's worth of work: an identity map of loaded aggregates and staged events.
+
+Handlers read aggregates through ``get``; ``record`` applies a handler's changes to the
+cached aggregates and stages them; ``commit`` appends everything with ONE
+``append_streams`` call, each stream at the version it was loaded at (optimistic
+concurrency), then saves the snapshots that came due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from domain.aggregates import Aggregate
+from domain.events import DomainEvent
+from domain.eventstore import NewEvent, RecordedEvent, StreamAppend
+from domain.repository import AggregateRepository
+from domain.serialization import to_new_event
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class UnitOfWork:
+    def __init__(self, repository: AggregateRepository) -> None:
+        self._repository = repository
+        self._aggregates: dict[str, Aggregate] = {}
+        self._loaded_at: dict[str, int] = {}  # stream id -> version when loaded (or committed)
+        self._staged: dict[str, list[NewEvent]] = {}
+
+    def get(self, cls: type[A], aggregate_id: str) -> A:
+        stream_id = f"{cls.stream_type}-{aggregate_id}"
+        aggregate = self._aggregates.get(stream_id)
+        if aggregate is None:
+            aggregate = self._repository.load(cls, aggregate_id)
+            self._aggregates[stream_id] = aggregate
+            self._loaded_at[stream_id] = aggregate.version
+        if not isinstance(aggregate, cls):
+            raise TypeError(f"{stream_id} holds a {type(aggregate).__name__}, not {cls.__name__}")
+        return aggregate
+
+    def record(
+        self,
+        changes: list[tuple[Aggregate, list[DomainEvent]]],
+        metadata: Mapping[str, Any],
+        occurred_at: datetime,
+    ) -> list[DomainEvent]:
+        """Apply and stage a decided command's events (nothing here can reject them)."""
+        for aggregate, _ in changes:
+            if self._aggregates.get(aggregate.stream_id) is not aggregate:
+                raise ValueError(f"{aggregate!r} was not loaded through this unit of work")
+        recorded: list[DomainEvent] = []
+        for aggregate, events in changes:
+            staged = self._staged.setdefault(aggregate.stream_id, [])
+            for event in events:
+                aggregate.apply(event)
+                new = to_new_event(event, occurred_at)
+                staged.append(replace(new, metadata=dict(metadata)))
+                recorded.append(event)
+        return recorded
+
+    @property
+    def staged_count(self) -> int:
+        return sum(len(events) for events in self._staged.values())
+
+    def commit(self, command_id: str | None = None) -> list[RecordedEvent]:
+        appends = [
+            StreamAppend(
+                stream_id,
+                self._aggregates[stream_id].stream_type,
+                self._loaded_at[stream_id],
+                events,
+            )
+            for stream_id, events in self._staged.items()
+            if events
+        ]
+        if not appends and command_id is None:
+            return []
+        recorded = self._repository.store.append_streams(appends, command_id=command_id)
+        written = [(self._aggregates[a.stream_id], a.expected_version) for a in appends]
+        for aggregate, _ in written:
+            self._loaded_at[aggregate.stream_id] = aggregate.version
+        self._staged.clear()
+        self._repository.save_snapshots(written)
+        return recorded
