@@ -172,6 +172,7 @@ class RepaymentReceived(LoanEvent):
     principal: Decimal
     interest: Decimal
     product: str
+    overdue_principal_cleared: Decimal = Decimal("0.00")  # principal if it had been overdue
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ class RepaymentOverdue(LoanEvent):
     principal_due: Decimal
     outstanding_principal: Decimal
     product: str
+    newly_overdue_principal: Decimal = Decimal("0.00")  # principal_due on the first report
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ class LoanDefaulted(LoanEvent):
     loan_id: str
     outstanding_principal: Decimal
     product: str
+    overdue_principal: Decimal = Decimal("0.00")  # the overdue installment's principal
 
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {

@@ -32,6 +32,7 @@ from domain.events import (
     RepaymentOverdue,
     RepaymentReceived,
 )
+from domain.money import ZERO
 
 DEFAULT_AFTER_DAYS = 60
 
@@ -80,8 +81,9 @@ class Loan(LoanState):
 
     def receive_repayment(self, number: int) -> list[DomainEvent]:
         due = self._next_installment(number, doing="be repaid")
+        cleared = due.principal if self.days_past_due > 0 else ZERO
         events: list[DomainEvent] = [
-            RepaymentReceived(self.id, number, due.principal, due.interest, self.product)
+            RepaymentReceived(self.id, number, due.principal, due.interest, self.product, cleared)
         ]
         if number == self.term_months:
             events.append(LoanSettled(loan_id=self.id, product=self.product))
@@ -90,8 +92,17 @@ class Loan(LoanState):
     def investor_shares(
         self, principal: Decimal, interest: Decimal
     ) -> list[tuple[str, Decimal, Decimal]]:
-        """Each investor's (investor_id, principal, interest) share of a repayment."""
-        principals = split_pro_rata(principal, self.investments)
+        """Each investor's (investor_id, principal, interest) share of the next repayment.
+
+        Principal is split on the cumulative amount repaid so far (this installment's
+        shares are the cumulative split after it minus the one before), so by the last
+        installment every investor has received back exactly what they invested; the
+        shares of one installment still sum exactly to its principal.
+        """
+        repaid = self.figures["principal_repaid"]
+        before = split_pro_rata(repaid, self.investments) if repaid else {}
+        after = split_pro_rata(repaid + principal, self.investments)
+        principals = {who: after[who] - before.get(who, ZERO) for who in self.investments}
         interests = split_pro_rata(interest, self.investments)
         return [(who, principals[who], interests[who]) for who in self.investments]
 
@@ -114,6 +125,7 @@ class Loan(LoanState):
                 due.principal,
                 self.outstanding_principal,
                 self.product,
+                due.principal if self.days_past_due == 0 else ZERO,
             )
         ]
 
@@ -125,7 +137,8 @@ class Loan(LoanState):
                 f"{DEFAULT_AFTER_DAYS} days past due; installment {self.installments_paid + 1} "
                 f"is {self.days_past_due} days past due"
             )
-        return [LoanDefaulted(self.id, self.outstanding_principal, self.product)]
+        overdue = self._next_installment(self.installments_paid + 1, doing="default").principal
+        return [LoanDefaulted(self.id, self.outstanding_principal, self.product, overdue)]
 
     def _next_installment(self, number: int, doing: str) -> Installment:
         self._require(DISBURSED, doing=doing)

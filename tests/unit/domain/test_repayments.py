@@ -35,16 +35,24 @@ FUNDED = [
 DISBURSED = [*FUNDED, LoanDisbursed("L1", "B1", D("1000.00"), "consumer")]
 
 
-def received(number: int, principal: str, interest: str) -> RepaymentReceived:
-    return RepaymentReceived("L1", number, D(principal), D(interest), "consumer")
+def received(
+    number: int, principal: str, interest: str, cleared: str = "0.00"
+) -> RepaymentReceived:
+    return RepaymentReceived("L1", number, D(principal), D(interest), "consumer", D(cleared))
 
 
 def credited(user: str, number: int, principal: str, interest: str) -> RepaymentCredited:
     return RepaymentCredited(user, "L1", number, D(principal), D(interest))
 
 
-def overdue(number: int, days: int, principal_due: str, outstanding: str) -> RepaymentOverdue:
-    return RepaymentOverdue("L1", number, days, D(principal_due), D(outstanding), "consumer")
+def overdue(
+    number: int, days: int, principal_due: str, outstanding: str, newly: str | None = None
+) -> RepaymentOverdue:
+    """A report; ``newly`` (default: all of principal_due) is what became overdue with it."""
+    newly_overdue = D(principal_due if newly is None else newly)
+    return RepaymentOverdue(
+        "L1", number, days, D(principal_due), D(outstanding), "consumer", newly_overdue
+    )
 
 
 PAID_1_2 = [*DISBURSED, received(1, "333.33", "10.00"), received(2, "333.33", "6.67")]
@@ -63,12 +71,14 @@ def test_a_repayment_is_split_pro_rata_onto_the_investors_wallets(scenario: Scen
 
 
 def test_the_last_installment_takes_the_remainder_and_settles_the_loan(scenario: Scenario) -> None:
-    # interest 333.34 * 0.01 = 3.3334 -> 3.33; shares 200.004/133.336 -> 200.00 + 133.33 + 0.01
+    # interest 333.34 * 0.01 = 3.3334 -> 3.33. Principal is split on the cumulative amount:
+    # 666.66 repaid before -> U1 400.00, U2 266.66; 1000.00 after -> U1 600.00, U2 400.00,
+    # so this installment gives U1 200.00 and U2 133.34: each gets back exactly what it put in.
     scenario.given(*PAID_1_2).when(ReceiveRepayment(loan_id="L1", installment=3)).then(
         received(3, "333.34", "3.33"),
         LoanSettled("L1", "consumer"),
-        credited("U1", 3, "200.01", "2.00"),
-        credited("U2", 3, "133.33", "1.33"),
+        credited("U1", 3, "200.00", "2.00"),
+        credited("U2", 3, "133.34", "1.33"),
     )
     loan = scenario.state(Loan, "L1")
     assert (loan.status, loan.outstanding_principal) == ("settled", D("0"))
@@ -155,7 +165,7 @@ def test_the_next_installment_is_reported_overdue(scenario: Scenario) -> None:
 def test_overdue_days_must_grow(scenario: Scenario) -> None:
     scenario.given(*DISBURSED, overdue(1, 30, "333.33", "1000.00"))
     scenario.when(MarkRepaymentOverdue(loan_id="L1", installment=1, days_past_due=31)).then(
-        overdue(1, 31, "333.33", "1000.00")
+        overdue(1, 31, "333.33", "1000.00", newly="0.00")  # already overdue: nothing new
     )
     scenario.when(MarkRepaymentOverdue(loan_id="L1", installment=1, days_past_due=31)).then_raises(
         InvalidTransitionError, match="already reported 31 days past due; got 31"
@@ -193,7 +203,7 @@ def test_a_late_installment_can_still_be_repaid_and_the_next_starts_on_time(
 ) -> None:
     scenario.given(*DISBURSED, overdue(1, 45, "333.33", "1000.00"))
     scenario.when(ReceiveRepayment(loan_id="L1", installment=1)).then(
-        received(1, "333.33", "10.00"),
+        received(1, "333.33", "10.00", cleared="333.33"),
         credited("U1", 1, "200.00", "6.00"),
         credited("U2", 1, "133.33", "4.00"),
     )
@@ -205,7 +215,9 @@ def test_a_loan_more_than_60_days_past_due_defaults_writing_off_its_principal(
     scenario: Scenario,
 ) -> None:
     scenario.given(*DISBURSED, received(1, "333.33", "10.00"), overdue(2, 61, "333.33", "666.67"))
-    scenario.when(DefaultLoan(loan_id="L1")).then(LoanDefaulted("L1", D("666.67"), "consumer"))
+    scenario.when(DefaultLoan(loan_id="L1")).then(
+        LoanDefaulted("L1", D("666.67"), "consumer", overdue_principal=D("333.33"))
+    )
     loan = scenario.state(Loan, "L1")
     assert (loan.status, loan.outstanding_principal) == ("defaulted", D("0.00"))
     assert loan.figures["written_off"] == D("666.67")
@@ -224,3 +236,22 @@ def test_defaulting_an_undisbursed_loan_is_rejected(scenario: Scenario) -> None:
     scenario.given(*FUNDED).when(DefaultLoan(loan_id="L1")).then_raises(
         InvalidTransitionError, match="loan L1 is funded; it cannot default"
     )
+
+
+def test_over_a_loans_life_every_investor_gets_back_exactly_the_principal_invested(
+    scenario: Scenario,
+) -> None:
+    investments = {"U1": D("333.33"), "U2": D("333.33"), "U3": D("333.34")}
+    history: list[DomainEvent] = [
+        *approved(term_months=7),
+        *(InvestmentReceived("L1", who, amount, "consumer") for who, amount in investments.items()),
+        LoanFunded("L1", D("1000.00"), 3, "consumer"),
+        LoanDisbursed("L1", "B1", D("1000.00"), "consumer"),
+    ]
+    scenario.given(*history)
+    returned = dict.fromkeys(investments, D("0.00"))
+    for number in range(1, 8):
+        for record in scenario.platform.handle(ReceiveRepayment(loan_id="L1", installment=number)):
+            if record.event_type == "RepaymentCredited":
+                returned[record.payload["user_id"]] += D(record.payload["principal"])
+    assert returned == investments
