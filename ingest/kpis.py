@@ -44,3 +44,15 @@ class KpiProjection(Projection):
     def drop_generation(self, conn: Connection, generation: int) -> None:
         self.counts.drop_generation(conn, generation)
         self.metrics.drop_generation(conn, generation)
+
+    def prepare(self, conn: Connection, generation: int, *, fresh: bool) -> dict[str, str]:
+        return self.metrics.prepare(conn, generation, fresh=fresh)
+
+    def part(self, name: str) -> Projection:
+        return self.metrics.part(name)
+
+    def part_live(self, conn: Connection, generation: int, name: str) -> None:
+        self.metrics.part_live(conn, generation, name)
+
+    def reconfigure(self, settings: Any, group: Any) -> None:
+        self.metrics.reconfigure(settings, group)

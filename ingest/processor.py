@@ -6,14 +6,16 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from domain.clock import utc_now
-from domain.eventstore import Checkpoint, EventStore, RecordedEvent
+from domain.eventstore import START, Checkpoint, EventStore, RecordedEvent
 from domain.eventstore.engine import WRITE
+from ingest import backfill as bf
 from ingest import checkpoints as cp
 from ingest import rebuild as rb
 from ingest.backoff import Backoff
@@ -38,6 +40,7 @@ class GroupProcessor:
         store: EventStore,
         engine: Engine,
         ingest: IngestSettings,
+        factory: Callable[[], Projection] | None = None,
     ) -> None:
         self.group = group
         self.name = group.name
@@ -49,6 +52,10 @@ class GroupProcessor:
         self.applier = BatchApplier(self.name, projection, group.error_policy)
         self.state = GroupState(self.name, group.critical, group.error_policy)
         self.rebuild: rb.Rebuild | None = None
+        self.backfills: dict[str, bf.Backfill] = {}
+        self._factory = factory or (lambda: projection)
+        self._pending_settings: Any = None
+        self._reconfigure_lock = threading.Lock()
         self._recent: deque[tuple[float, int]] = deque()
         self._reported_at = 0.0
         self._reported_state = ""
@@ -65,9 +72,70 @@ class GroupProcessor:
                 yield conn
 
     def prepare(self) -> None:
+        """Load the checkpoint and generation, and reconcile the projection's parts with the
+        configuration: parts that joined late get a backfill job each."""
         with self._transaction() as conn:
             self.state.checkpoint = cp.ensure_checkpoint(conn, self.name, SEGMENT)
             self.state.generation = cp.active_generation(conn, self.name)
+            pending = self.projection.prepare(
+                conn, self.state.generation, fresh=self.state.checkpoint == START
+            )
+            self.backfills = {}
+            for part, version in pending.items():
+                key = bf.backfill_key(self.name, part, version)
+                start = cp.ensure_checkpoint(conn, key, SEGMENT)
+                applier = BatchApplier(
+                    self.name, self.projection.part(part), self.group.error_policy,
+                    exclude=rb.already_dead_lettered(self.name),
+                )  # fmt: skip
+                self.backfills[part] = bf.Backfill(part, key, start, applier)
+            bf.forget_other_backfills(conn, self.name, {job.key for job in self.backfills.values()})
+        self._show_backfills()
+
+    def backfill_step(self) -> int:
+        """Advance the first late-joining part by one batch; it goes live once it meets the
+        group's checkpoint (same thread, between batches: nothing counted twice or missed)."""
+        if not self.backfills:
+            return 0
+        job = next(iter(self.backfills.values()))
+        live = self.state.checkpoint
+        events = self.store.read_all(job.checkpoint, self.batch_size)
+        events = [e for e in events if e.checkpoint <= live]
+        if not events:
+            with self._transaction() as conn:
+                self.projection.part_live(conn, self.state.generation, job.part)
+                cp.delete_checkpoint(conn, job.key, SEGMENT)
+            del self.backfills[job.part]
+            log.info("group %s: %s caught up with the group and is live", self.name, job.part)
+            self._show_backfills()
+            return 0
+        job.checkpoint, outcome = self._commit(
+            events, job.key, job.checkpoint, self.state.generation, job.applier
+        )
+        self._show_backfills()
+        if outcome.failure is not None:
+            raise outcome.failure
+        return outcome.consumed
+
+    def _show_backfills(self) -> None:
+        live = self.state.checkpoint.position
+        self.state.backfills = [
+            {"part": job.part, "position": job.checkpoint.position, "live_position": live}
+            for job in self.backfills.values()
+        ]
+
+    def reconfigure(self, settings: Any) -> None:
+        """Hot reload: take new settings between two batches of this group's thread."""
+        with self._reconfigure_lock:
+            self._pending_settings = settings
+
+    def _apply_pending_settings(self) -> bool:
+        with self._reconfigure_lock:
+            settings, self._pending_settings = self._pending_settings, None
+        if settings is None:
+            return False
+        self.projection.reconfigure(settings, self.group)
+        return True
 
     def _commit(
         self,
@@ -131,14 +199,16 @@ class GroupProcessor:
     def _start_rebuild(self) -> None:
         generation = self.state.generation + 1
         key = rb.rebuild_key(self.name, generation)
+        projection = self._factory()  # its own instance: every part live from the start
         with self._transaction() as conn:
             resumed = cp.load_checkpoint(conn, key, SEGMENT)
             if resumed == Checkpoint():
-                self.projection.drop_generation(conn, generation)  # leftovers of an old attempt
+                projection.drop_generation(conn, generation)  # leftovers of an old attempt
+            projection.prepare(conn, generation, fresh=resumed == Checkpoint())
             start = cp.ensure_checkpoint(conn, key, SEGMENT)
         applier = BatchApplier(
             self.name,
-            self.projection,
+            projection,
             self.group.error_policy,
             exclude=rb.already_dead_lettered(self.name),
         )
@@ -151,7 +221,12 @@ class GroupProcessor:
             cp.switch_generation(conn, self.name, job.generation)
             self.projection.drop_generation(conn, old)
             cp.delete_checkpoint(conn, rb.rebuild_key(self.name, job.generation), SEGMENT)
+            bf.forget_other_backfills(conn, self.name, set())  # the replay covered them
             rb.finish_request(conn, self.name)
+        self.projection = job.applier.projection
+        self.applier = BatchApplier(self.name, self.projection, self.group.error_policy)
+        self.backfills = {}
+        self._show_backfills()
         self.state.generation = job.generation
         self.state.replay = None
         self.rebuild = None
@@ -178,17 +253,20 @@ class GroupProcessor:
                 if not prepared:
                     self.prepare()
                     prepared = True
+                if self._apply_pending_settings():
+                    self.prepare()
                 self._poll_requests()
                 seen = waker.sequence
-                moved = self.step() + self.rebuild_step()
+                moved = self.step() + self.rebuild_step() + self.backfill_step()
                 handler_backoff.reset()
                 database_backoff.reset()
                 self.state.state = (
-                    "replaying" if self.rebuild else ("running" if moved else "caught_up")
-                )
+                    "replaying" if self.rebuild or self.backfills
+                    else ("running" if moved else "caught_up")
+                )  # fmt: skip
                 self.report()
                 if not moved:
-                    if once and self.rebuild is None:
+                    if once and self.rebuild is None and not self.backfills:
                         break
                     waker.wait(seen, self.settings.idle_wait_s)
             except HandlerFailedError as failure:

@@ -31,6 +31,27 @@ class Projection(abc.ABC):
     def drop_generation(self, conn: Connection, generation: int) -> None:  # noqa: B027
         """Delete rows of a generation that a replay has replaced."""
 
+    # --- parts that join late (a metric added to the config) -------------------------------
+
+    def prepare(self, conn: Connection, generation: int, *, fresh: bool) -> dict[str, str]:
+        """Reconcile stored state with the configuration, in the group's transaction.
+
+        Return the parts that must first be backfilled from the start of history, each with
+        a version (a changed definition restarts its backfill); ``fresh``: the generation has
+        seen no event yet, so nothing needs a backfill.
+        """
+        return {}
+
+    def part(self, name: str) -> Projection:
+        """A projection computing only part ``name``, for its backfill."""
+        raise KeyError(f"{type(self).__name__} has no parts")
+
+    def part_live(self, conn: Connection, generation: int, name: str) -> None:  # noqa: B027
+        """Part ``name`` caught up with the group: compute it live from the next batch."""
+
+    def reconfigure(self, settings: Any, group: Any) -> None:  # noqa: B027
+        """Take a new configuration (hot reload); ``prepare`` follows in a transaction."""
+
 
 class EventHandler(Projection):
     """A projection written one event at a time (simple, non-critical handlers)."""

@@ -54,6 +54,7 @@ status = Table(
     Column("last_error", Text),
     Column("last_error_at", UtcTimestamp),
     Column("replay", Json),  # {"generation", "position", "head_position", "started_at"} or null
+    Column("backfills", Json),  # [{"part", "position", "live_position"}]: parts catching up
     Column("pid", Integer, nullable=False),
     Column("heartbeat_at", UtcTimestamp, nullable=False),
 )

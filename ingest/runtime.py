@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, MetaData
@@ -15,7 +16,7 @@ from domain.eventstore.sql import SqlEventStore
 from ingest.processor import GroupProcessor
 from ingest.projection import Projection, load_projection
 from ingest.readmodel import create_read_model
-from ingest.settings import APPLICATION_NAME, Settings
+from ingest.settings import APPLICATION_NAME, GroupSettings, Settings
 from ingest.waker import Waker
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,15 @@ class Runtime:
     stop: threading.Event = field(default_factory=threading.Event)
     failures: dict[str, BaseException] = field(default_factory=dict)
     _owns_engine: bool = False
+    _current: dict[str, Settings] = field(default_factory=dict)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Hot reload: every group takes the new settings between two of its batches
+        (the metrics projection backfills new or changed metrics, drops removed ones)."""
+        self.settings = settings
+        self._current["settings"] = settings
+        for processor in self.processors:
+            processor.reconfigure(settings)
 
     def run(self, *, once: bool = False) -> bool:
         """Run every group until stopped (or, with ``once``, until all are caught up).
@@ -109,12 +119,25 @@ def bootstrap(
     }
     extra: list[MetaData] = [p.metadata for p in built.values() if p.metadata is not None]
     create_read_model(engine, *extra)
-    processors = [GroupProcessor(g, built[g.name], store, engine, settings.ingest) for g in groups]
+    current = {"settings": settings}  # hot reload replaces it (Runtime.apply_settings)
+
+    def factory(group: GroupSettings) -> Callable[[], Projection]:
+        given = (projections or {}).get(group.name)
+        if given is not None:
+            return lambda: given
+        return lambda: load_projection(
+            group.handler, group.options, settings=current["settings"], group=group
+        )
+
+    processors = [
+        GroupProcessor(g, built[g.name], store, engine, settings.ingest, factory(g)) for g in groups
+    ]
     return Runtime(
         settings=settings,
         store=store,
         engine=engine,
         processors=processors,
         waker=Waker(store, timeout=min(0.25, settings.ingest.idle_wait_s)),
+        _current=current,
         _owns_engine=owns_engine,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ class GroupState:
     last_error: str | None = None
     last_error_at: datetime | None = None
     replay: dict[str, Any] | None = None
+    backfills: list[dict[str, Any]] = field(default_factory=list)
 
 
 def write_status(engine: Engine, group: GroupState) -> None:
@@ -51,6 +52,7 @@ def write_status(engine: Engine, group: GroupState) -> None:
         "last_error": group.last_error,
         "last_error_at": group.last_error_at,
         "replay": group.replay,
+        "backfills": group.backfills,
         "pid": os.getpid(),
         "heartbeat_at": utc_now(),
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from domain.events import EVENT_TYPES
@@ -17,18 +19,45 @@ from ingest.metrics.aggregation import (
     close_span,
     compile_metrics,
 )
+from ingest.metrics.definitions import parts
 from ingest.metrics.timegrid import MINUTE
 from ingest.projection import Projection
 
 
+def stores_figures(metric: AnyMetric) -> bool:
+    """Ratios and differences are computed from other metrics at query time."""
+    return parts(metric) is None
+
+
+def fingerprint(metric: AnyMetric) -> str:
+    """What decides a metric's figures (not its label): a change means a new backfill."""
+    decisive = metric.model_dump(mode="json", exclude={"label", "unit", "description"})
+    return hashlib.sha256(orjson.dumps(decisive, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
 class MetricsProjection(Projection):
+    """Every declared metric that is live. A metric added later (or changed) is backfilled
+    from the start of history by its own catch-up reader (``part``) and joins when it has
+    caught up with the group (``part_live``); until then it is neither computed here nor
+    half-counted."""
+
     metadata = storage.metadata
 
-    def __init__(self, metrics: Sequence[AnyMetric], zone: str, *, strict: bool = False) -> None:
-        self.metrics = list(metrics)
+    def __init__(
+        self,
+        metrics: Sequence[AnyMetric],
+        zone: str,
+        *,
+        strict: bool = False,
+        live: set[str] | None = None,
+        stream_counters: bool = True,
+    ) -> None:
+        self.metrics = [m for m in metrics if stores_figures(m)]
         self.zone = zone
         self.strict = strict  # dead_letter groups park an event whose field a metric lacks
-        self.table = compile_metrics(self.metrics, strict=strict)
+        self.stream_counters = stream_counters  # watermark, late and unknown events
+        self.live = {m.name for m in self.metrics} if live is None else set(live)
+        self._compile()
 
     @classmethod
     def from_settings(cls, settings: Any, group: Any) -> MetricsProjection:
@@ -36,10 +65,52 @@ class MetricsProjection(Projection):
             settings.metrics, settings.business_timezone, strict=group.error_policy == "dead_letter"
         )
 
+    def _compile(self) -> None:
+        live = [m for m in self.metrics if m.name in self.live]
+        self.table = compile_metrics(live, strict=self.strict)
+
+    # --- configuration changes ------------------------------------------------------------
+
+    def reconfigure(self, settings: Any, group: Any) -> None:
+        self.metrics = [m for m in settings.metrics if stores_figures(m)]
+        self.zone = settings.business_timezone
+        self.strict = group.error_policy == "dead_letter"
+
+    def prepare(self, conn: Connection, generation: int, *, fresh: bool) -> dict[str, str]:
+        """Reconcile the stored definitions with the configured ones; return the metrics
+        that need a backfill (new or changed, unless the generation starts from nothing)."""
+        stored = storage.stored_definitions(conn, generation)
+        wanted = {m.name: fingerprint(m) for m in self.metrics}
+        for name, (print_, _) in stored.items():
+            if wanted.get(name) != print_:
+                storage.drop_metric(conn, generation, name)
+        stored = storage.stored_definitions(conn, generation)
+        for name, print_ in wanted.items():
+            if name not in stored:
+                storage.define(conn, generation, name, print_, live=fresh)
+        self.live = {
+            name for name, (_, live) in storage.stored_definitions(conn, generation).items() if live
+        }
+        self._compile()
+        return {name: print_ for name, print_ in wanted.items() if name not in self.live}
+
+    def part(self, name: str) -> MetricsProjection:
+        metric = next((m for m in self.metrics if m.name == name), None)
+        if metric is None:
+            raise KeyError(f"no metric {name!r} to backfill")
+        return MetricsProjection(
+            [metric], self.zone, strict=self.strict, live={name}, stream_counters=False
+        )
+
+    def part_live(self, conn: Connection, generation: int, name: str) -> None:
+        storage.define(conn, generation, name, fingerprint(self.part(name).metrics[0]), live=True)
+        self.live.add(name)
+        self._compile()
+
     def handle_batch(
         self, events: Sequence[RecordedEvent], conn: Connection, generation: int
     ) -> None:
-        counters = storage.read_counters(conn, generation)
+        counters = storage.read_counters(conn, generation) if self.stream_counters else {}
         acc = Accumulator(self.zone, watermark=counters.get("watermark", 0))
         before = acc.watermark
         accumulate(events, self.table, acc)
@@ -48,11 +119,14 @@ class MetricsProjection(Projection):
         acc.roll_up()
         self._write(conn, generation, acc)
         added: dict[str, int] = dict(acc.problems)
-        if acc.late_events:
-            added["late_events"] = acc.late_events
-        if unknown:
-            added["unknown_event_types"] = unknown
-        maxima = {"watermark": acc.watermark} if acc.watermark > before else {}
+        maxima: dict[str, int] = {}
+        if self.stream_counters:
+            if acc.late_events:
+                added["late_events"] = acc.late_events
+            if unknown:
+                added["unknown_event_types"] = unknown
+            if acc.watermark > before:
+                maxima["watermark"] = acc.watermark
         storage.add_counters(conn, generation, added, maxima)
 
     def _close_stored_spans(self, conn: Connection, generation: int, acc: Accumulator) -> None:

@@ -58,6 +58,15 @@ counters = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+definitions = Table(
+    "rm_metric_definitions",
+    metadata,
+    Column("generation", Integer, primary_key=True),
+    Column("metric", String(100), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # of what decides the metric's figures
+    Column("live", Integer, nullable=False),  # 0 while it is being backfilled from history
+)
+
 BucketKey = tuple[str, int, int, str]  # metric, resolution, bucket_start, dim
 
 
@@ -182,5 +191,42 @@ def read_counters(conn: Connection, generation: int) -> dict[str, int]:
 
 
 def drop_generation(conn: Connection, generation: int) -> None:
-    for table in (buckets, spans, counters):
+    for table in (buckets, spans, counters, definitions):
         conn.execute(delete(table).where(table.c.generation == generation))
+
+
+def stored_definitions(conn: Connection, generation: int) -> dict[str, tuple[str, bool]]:
+    rows = conn.execute(
+        select(definitions.c.metric, definitions.c.fingerprint, definitions.c.live).where(
+            definitions.c.generation == generation
+        )
+    )
+    return {row.metric: (row.fingerprint, bool(row.live)) for row in rows}
+
+
+def define(conn: Connection, generation: int, metric: str, fingerprint: str, live: bool) -> None:
+    statement = _insert(conn)(definitions).values(
+        generation=generation, metric=metric, fingerprint=fingerprint, live=int(live)
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["generation", "metric"],
+        set_={"fingerprint": statement.excluded.fingerprint, "live": statement.excluded.live},
+    )
+    conn.execute(statement)
+
+
+def drop_metric(conn: Connection, generation: int, metric: str) -> None:
+    """Forget one metric's figures (it was removed, or its definition changed)."""
+    for table in (buckets, spans, definitions):
+        conn.execute(
+            delete(table).where(table.c.generation == generation, table.c.metric == metric)
+        )
+    names = [
+        name
+        for name in read_counters(conn, generation)
+        if name.endswith(f":{metric}") or f":{metric}:" in name
+    ]
+    if names:
+        conn.execute(
+            delete(counters).where(counters.c.generation == generation, counters.c.name.in_(names))
+        )
