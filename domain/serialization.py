@@ -64,7 +64,7 @@ def from_payload(event_type: str, schema_version: int, payload: dict[str, Any]) 
     if cls is None:
         raise EventDecodingError(f"unknown event type {event_type!r}")
     current = upcast(event_type, schema_version, payload, cls.schema_version)
-    types = _field_types(cls)
+    types = _field_types(cls)  # type: ignore[arg-type]  # classes hash by identity
     values: dict[str, object] = {}
     for f in dataclasses.fields(cls):
         if f.name in current:

@@ -6,6 +6,8 @@ second one's transaction finds the checkpoint moved and rolls back.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,7 +21,7 @@ class CheckpointConflictError(RuntimeError):
     """Another writer moved this group's checkpoint: this batch was rolled back."""
 
 
-def _insert(conn: Connection):  # noqa: ANN202 - dialect-specific Insert constructor
+def _insert(conn: Connection) -> Any:  # the dialect's Insert constructor
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 

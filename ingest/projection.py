@@ -102,5 +102,5 @@ def load_projection(
     if not (isinstance(cls, type) and issubclass(cls, Projection)):
         raise HandlerLoadError(f"handler {reference!r} is not a Projection subclass")
     if settings is not None and hasattr(cls, "from_settings"):
-        return cls.from_settings(settings, group)  # type: ignore[no-any-return]
+        return cls.from_settings(settings, group)
     return cls(**dict(options or {}))

@@ -8,7 +8,7 @@ the old figures until that commit and the new ones after it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -57,7 +57,7 @@ def finish_request(conn: Connection, group: str) -> None:
     conn.execute(delete(requests).where(requests.c.group_name == group, requests.c.kind == REPLAY))
 
 
-def already_dead_lettered(group: str):  # noqa: ANN201 - returns the applier's exclude hook
+def already_dead_lettered(group: str) -> Callable[[Connection, Sequence[RecordedEvent]], set[int]]:
     """Events the live group parked, skipped or discarded were never counted: skip them."""
 
     def exclude(conn: Connection, events: Sequence[RecordedEvent]) -> set[int]:

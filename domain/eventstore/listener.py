@@ -74,6 +74,8 @@ class NotifyListener:
         pooled = self._engine.raw_connection()
         try:
             driver = pooled.driver_connection
+            if driver is None:
+                raise RuntimeError("the pool returned a connection without a driver connection")
             driver.autocommit = True
             driver.execute(f"LISTEN {self._channel}")
         except Exception:
