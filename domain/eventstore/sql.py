@@ -54,6 +54,7 @@ from domain.eventstore.sql_rows import (
 )
 
 NOTIFY_CHANNEL = "ledgerlens_events"
+_INDEX_ORDER_ONLY = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
 _INSERT_COLUMNS = (
     "tx_id, stream_id, stream_type, version, event_type, schema_version, occurred_at, "
     "recorded_at, payload, metadata"
@@ -257,6 +258,11 @@ class SqlEventStore(EventStore):
         with self.engine.connect() as conn:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
+                if self._postgres:
+                    # Keyset order must come from the (tx_id, position) index. Right after a
+                    # bulk load, before autovacuum has analysed the table, the planner picks
+                    # a full scan and sort instead: 0.5 s per page on 200k rows (measured).
+                    cursor.execute(_INDEX_ORDER_ONLY)
                 cursor.execute(self._read_all, (after.tx_id, after.position, limit))
                 rows = cursor.fetchall()
             finally:
