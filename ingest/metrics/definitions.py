@@ -7,36 +7,23 @@ never discovered as an empty chart.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
+    model_validator,
+)
 
-from domain.events import EVENT_TYPES
+from ingest.metrics.validation import check_event, located, require_field
 from ingest.sections import NAME_PATTERN, Section
 
 Scalar = str | int | float | bool | None
 EventKind = Literal["count", "sum", "avg", "min", "max", "distinct", "quantile"]
 ADDITIVE = {"count", "sum"}
 NEEDS_FIELD = {"sum", "avg", "min", "max", "distinct", "quantile"}
-
-
-def event_fields(event_type: str) -> set[str]:
-    cls = EVENT_TYPES.get(event_type)
-    if cls is None:
-        known = ", ".join(sorted(EVENT_TYPES))
-        raise ValueError(f"unknown event type {event_type!r} (known: {known})")
-    return {f.name for f in dataclasses.fields(cls)}
-
-
-def require_fields(event_types: list[str], names: list[str], what: str) -> None:
-    for event_type in event_types:
-        missing = [name for name in names if name not in event_fields(event_type)]
-        if missing:
-            fields = ", ".join(sorted(event_fields(event_type)))
-            raise ValueError(
-                f"{what} {', '.join(missing)!s} is not a field of {event_type} (fields: {fields})"
-            )
 
 
 class MetricBase(Section):
@@ -63,14 +50,20 @@ class EventMetric(MetricBase):
 
     @model_validator(mode="after")
     def _consistent(self) -> EventMetric:
+        for index, event_type in enumerate(self.events):
+            check_event(event_type, ("events", index))
         if self.kind in NEEDS_FIELD and not self.field:
-            raise ValueError(f"kind {self.kind} needs `field`")
+            raise located(("field",), f"kind {self.kind} needs `field`")
         if self.kind == "count" and self.field:
-            raise ValueError("kind count takes no `field` (use `where` to filter)")
+            raise located(("field",), "kind count takes no `field` (use `where` to filter)")
         if (self.kind == "quantile") != (self.q is not None):
-            raise ValueError("`q` (0 < q < 1) goes with kind quantile, and only with it")
-        names = [n for n in (self.field, self.by) if n] + list(self.where)
-        require_fields(self.events, names, "field")
+            raise located(("q",), "`q` (0 < q < 1) goes with kind quantile, and only with it")
+        if self.field:
+            require_field(self.events, self.field, ("field",))
+        if self.by:
+            require_field(self.events, self.by, ("by",), "`by` dimension")
+        for name in self.where:
+            require_field(self.events, name, ("where", name), "`where` key")
         return self
 
 
@@ -98,7 +91,8 @@ class SpanEnd(Section):
 
     @model_validator(mode="after")
     def _known(self) -> SpanEnd:
-        require_fields([self.event], [self.key], "key")
+        check_event(self.event, ("event",))
+        require_field([self.event], self.key, ("key",), "key")
         return self
 
 
@@ -120,7 +114,11 @@ class Delta(Section):
 
     @model_validator(mode="after")
     def _known(self) -> Delta:
-        require_fields([self.event], [n for n in (self.field,) if n] + list(self.where), "field")
+        check_event(self.event, ("event",))
+        if self.field:
+            require_field([self.event], self.field, ("field",))
+        for name in self.where:
+            require_field([self.event], name, ("where", name), "`where` key")
         return self
 
 
@@ -133,9 +131,37 @@ class CumulativeMetric(MetricBase):
 
 
 AnyMetric = EventMetric | RatioMetric | DifferenceMetric | DurationMetric | CumulativeMetric
-Metric = Annotated[AnyMetric, Field(discriminator="kind")]
 METRIC_KINDS = ("count", "sum", "avg", "min", "max", "distinct", "quantile", "ratio",
                 "difference", "duration", "cumulative")  # fmt: skip
+KIND_CLASSES: dict[str, type[MetricBase]] = {
+    **dict.fromkeys(get_args(EventKind), EventMetric),
+    "ratio": RatioMetric,
+    "difference": DifferenceMetric,
+    "duration": DurationMetric,
+    "cumulative": CumulativeMetric,
+}
+
+
+def _by_kind(value: Any) -> AnyMetric:
+    """Validate a declaration as its kind's class. (A discriminated union would put the
+    kind into every error's location: ``metrics.0.sum.field`` instead of ``metrics.0.field``.)"""
+    if isinstance(value, MetricBase):
+        return value  # type: ignore[return-value]
+    if not isinstance(value, dict):
+        raise located((), "a metric is a mapping with at least `name` and `kind`", value)
+    kind = value.get("kind")
+    cls = KIND_CLASSES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        problem = "missing" if kind is None else f"unknown kind {kind!r}"
+        raise located(("kind",), f"{problem} (kinds: {', '.join(METRIC_KINDS)})", kind)
+    return cls.model_validate(value)  # type: ignore[return-value]
+
+
+def _dump(metric: MetricBase, info: SerializationInfo) -> dict[str, Any]:
+    return metric.model_dump(mode=info.mode)
+
+
+Metric = Annotated[AnyMetric, PlainValidator(_by_kind), PlainSerializer(_dump)]
 
 
 def parts(metric: AnyMetric) -> tuple[str, str] | None:
@@ -151,30 +177,39 @@ def is_level(metric: AnyMetric) -> bool:
     return isinstance(metric, CumulativeMetric)
 
 
+PART_KEYS = {"ratio": ("numerator", "denominator"), "difference": ("minuend", "subtrahend")}
+
+
 def check_metric_set(metrics: list[AnyMetric]) -> None:
-    names = [m.name for m in metrics]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"metric names must be unique: {', '.join(duplicates)}")
+    """Names unique, derived metrics combining known and compatible metrics; errors are
+    located at ``metrics.<index>.<key>``."""
+    seen: set[str] = set()
+    for index, metric in enumerate(metrics):
+        if metric.name in seen:
+            raise located(("metrics", index, "name"), f"metric names must be unique: {metric.name}")
+        seen.add(metric.name)
     by_name = {m.name: m for m in metrics}
-    for metric in metrics:
+    for index, metric in enumerate(metrics):
         pair = parts(metric)
         if pair is None:
             continue
         targets = []
-        for part in pair:
+        for key, part in zip(PART_KEYS[metric.kind], pair, strict=True):
+            where = ("metrics", index, key)
             target = by_name.get(part)
             if target is None:
-                raise ValueError(f"{metric.kind} {metric.name}: unknown metric {part!r}")
+                raise located(where, f"{metric.kind} {metric.name}: unknown metric {part!r}")
             additive = isinstance(target, EventMetric) and target.kind in ADDITIVE
             if not (additive or is_level(target)):
-                raise ValueError(
+                raise located(
+                    where,
                     f"{metric.kind} {metric.name}: {part!r} must be a count, sum or cumulative "
-                    "metric (sum over sum, or level over level)"
+                    "metric (sum over sum, or level over level)",
                 )
             targets.append(target)
         if is_level(targets[0]) != is_level(targets[1]):
-            raise ValueError(
+            raise located(
+                ("metrics", index, PART_KEYS[metric.kind][1]),
                 f"{metric.kind} {metric.name}: combine two window sums or two cumulative "
-                "levels, not one of each"
+                "levels, not one of each",
             )

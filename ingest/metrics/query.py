@@ -80,6 +80,14 @@ class MetricsQuery:
             known = ", ".join(sorted(self.metrics)) or "none declared"
             raise QueryError(f"unknown metric {name!r} (metrics: {known})") from None
 
+    def dimension_of(self, metric: AnyMetric) -> str | None:
+        """The field a metric splits by: its own `by`, or the one both its parts share."""
+        pair = parts(metric)
+        if pair is None:
+            return getattr(metric, "by", None)
+        shared = {self.dimension_of(self.metric(part)) for part in pair}
+        return shared.pop() if len(shared) == 1 else None
+
     # --- one figure ----------------------------------------------------------------------
 
     def value(
@@ -92,6 +100,8 @@ class MetricsQuery:
     def value_between(self, metric: str, start: int, end: int, *, dim: str | None = None) -> Number:
         """The metric over [start, end) in epoch seconds (minute-aligned)."""
         definition = self.metric(metric)
+        if dim is not None and self.dimension_of(definition) is None:
+            raise QueryError(f"metric {metric} has no dimension (`by`) to select {dim!r} from")
         with self.engine.connect() as conn:
             generation = active_generation(conn, self.group)
             return self._figure(conn, generation, definition, start, end, dim)
@@ -117,7 +127,7 @@ class MetricsQuery:
         """Points every ``step`` from ``start`` (aligned down) to ``end``; ``by``: split by
         the metric's dimension."""
         definition = self.metric(metric)
-        if by is not None and getattr(definition, "by", None) != by:
+        if by is not None and self.dimension_of(definition) != by:
             raise QueryError(f"metric {metric} has no dimension {by!r}")
         step_s = parse_duration(step)
         if step_s % MINUTE:
@@ -152,7 +162,10 @@ class MetricsQuery:
                 for p in pair
             )
             keys = set(a) | set(b)
-            return {key: derive(metric, a.get(key), b.get(key)) for key in keys}
+            if by is not None and any(dim is not None for _, dim in keys):
+                keys = {key for key in keys if key[1] is not None}  # drop "no rows" keys
+            empty = [combine(self.metric(p), []) for p in pair]  # a dimension one part lacks
+            return {key: derive(metric, a.get(key, empty[0]), b.get(key, empty[1])) for key in keys}
         rows = self._rows(conn, generation, metric.name, [(resolution, starts[0], end)], None)
         grouped: dict[tuple[int, str | None], list[Row]] = defaultdict(list)
         index = 0
@@ -210,7 +223,7 @@ class MetricsQuery:
         )  # fmt: skip
         if dim is not None:
             query = query.where(buckets.c.dim == dim)
-        return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+        return [tuple(row) for row in conn.execute(query)]
 
 
 def active_generation(conn: Connection, group: str) -> int:
@@ -225,8 +238,8 @@ def derive(metric: AnyMetric, a: Number, b: Number) -> Number:
     if isinstance(metric, RatioMetric):
         if a is None or not b:
             return None
-        return float(Decimal(a) / Decimal(b))  # type: ignore[arg-type]
-    return Decimal(a or 0) - Decimal(b or 0)  # type: ignore[arg-type]
+        return float(Decimal(a) / Decimal(b))
+    return Decimal(a or 0) - Decimal(b or 0)
 
 
 def combine(metric: AnyMetric, rows: Sequence[Row]) -> Number:
@@ -241,6 +254,8 @@ def combine(metric: AnyMetric, rows: Sequence[Row]) -> Number:
     kind, scale = metric.kind, metric.scale
     if kind == "count":
         return n
+    if kind == "distinct":  # no values: zero distinct values
+        return round(merge_distinct([r[7] for r in rows if r[7] is not None]))
     if kind == "sum":
         return Decimal(total).scaleb(-scale)
     if n == 0:
@@ -251,8 +266,6 @@ def combine(metric: AnyMetric, rows: Sequence[Row]) -> Number:
         return Decimal(min(r[5] for r in rows if r[5] is not None)).scaleb(-scale)
     if kind == "max":
         return Decimal(max(r[6] for r in rows if r[6] is not None)).scaleb(-scale)
-    if kind == "distinct":
-        return round(merge_distinct([r[7] for r in rows if r[7] is not None]))
     return _quantile(rows, metric.q or 0.5)
 
 

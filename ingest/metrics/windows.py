@@ -40,7 +40,13 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.spec not in CALENDAR:
-            seconds = parse_duration(self.spec)
+            try:
+                seconds = parse_duration(self.spec)
+            except WindowError:
+                raise WindowError(
+                    f"bad window {self.spec!r}: use a duration in whole minutes (5m, 1h, 24h, "
+                    f"7d) or one of {', '.join(CALENDAR)}"
+                ) from None
             if seconds % MINUTE:
                 raise WindowError(f"window {self.spec!r} must be whole minutes")
 
@@ -69,8 +75,11 @@ class Window:
         return 2 * start - end, start
 
     def same_time_yesterday(self, at: datetime, zone: str) -> tuple[int, int]:
-        start, end = self.bounds(at - timedelta(days=1), zone)
-        return start, end
+        """The window ending at the same local clock time one business day earlier (24 h
+        earlier, except across a daylight-saving change)."""
+        to_epoch(at)  # refuses a naive time
+        local = at.astimezone(ZoneInfo(zone))
+        return self.bounds(local - timedelta(days=1), zone)  # wall-clock arithmetic
 
 
 def _midnight(day: object, tz: ZoneInfo) -> int:
