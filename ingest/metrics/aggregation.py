@@ -147,15 +147,18 @@ def _span_start(metric: DurationMetric) -> Updater:
     return start
 
 
-def _span_end(metric: DurationMetric) -> Updater:
-    name, key = metric.name, metric.end.key
+END, CANCEL = "end", "cancel"
+
+
+def _span_end(metric: DurationMetric, key: str, how: str) -> Updater:
+    name = metric.name
 
     def end(p: Mapping[str, Any], minute: int, moment: float, acc: Accumulator) -> None:
         span = (name, str(read_field(p, key)))
         began = acc.started.pop(span, None)
         if began is None:
-            acc.ends.append((name, span[1], moment, ""))  # resolved from stored spans later
-        else:
+            acc.ends.append((name, span[1], moment, how))  # resolved from stored spans later
+        elif how == END:
             close_span(acc, name, moment - began, minute)
 
     return end
@@ -205,7 +208,11 @@ def compile_metrics(metrics: Sequence[AnyMetric], *, strict: bool) -> dict[str, 
                 table[event_type].append(_guarded(metric.name, strict, update))
         elif isinstance(metric, DurationMetric):
             table[metric.start.event].append(_guarded(metric.name, strict, _span_start(metric)))
-            table[metric.end.event].append(_guarded(metric.name, strict, _span_end(metric)))
+            ending = _span_end(metric, metric.end.key, END)
+            table[metric.end.event].append(_guarded(metric.name, strict, ending))
+            for cancel in metric.cancel:
+                cancelling = _span_end(metric, cancel.key, CANCEL)
+                table[cancel.event].append(_guarded(metric.name, strict, cancelling))
         elif isinstance(metric, CumulativeMetric):
             for index, delta in enumerate(metric.deltas):
                 table[delta.event].append(_guarded(metric.name, strict, _delta(metric, index)))

@@ -102,6 +102,10 @@ class DurationMetric(MetricBase):
     kind: Literal["duration"]
     start: SpanEnd
     end: SpanEnd
+    cancel: list[SpanEnd] = Field(
+        default_factory=list,
+        description="events that close a span without a duration (a failed withdrawal)",
+    )
     q: float = Field(0.95, gt=0, lt=1)
     unit: str = "seconds"
 

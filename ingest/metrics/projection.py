@@ -13,6 +13,7 @@ from domain.events import EVENT_TYPES
 from domain.eventstore import RecordedEvent
 from ingest.metrics import storage
 from ingest.metrics.aggregation import (
+    END,
     Accumulator,
     AnyMetric,
     accumulate,
@@ -132,11 +133,11 @@ class MetricsProjection(Projection):
     def _close_stored_spans(self, conn: Connection, generation: int, acc: Accumulator) -> None:
         if acc.ends:
             stored = storage.take_spans(conn, generation, {(m, k) for m, k, _, _ in acc.ends})
-            for metric, key, moment, _ in acc.ends:
+            for metric, key, moment, how in acc.ends:
                 began = stored.pop((metric, key), None)
                 if began is None:
                     acc.problems[f"unmatched_end:{metric}"] += 1
-                else:
+                elif how == END:
                     close_span(acc, metric, moment - began, int(moment) // MINUTE * MINUTE)
         storage.open_spans(conn, generation, acc.started)
 

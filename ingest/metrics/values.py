@@ -87,4 +87,4 @@ def dimension(payload: Mapping[str, Any], by: str | None) -> str:
     if by is None:
         return ""
     value = payload.get(by)
-    return "(none)" if value is None else str(value)
+    return "(none)" if value is None else _key(value)
