@@ -246,6 +246,9 @@ class GroupProcessor:
 
     def run(self, stop: threading.Event, waker: Waker, *, once: bool = False) -> None:
         handler_backoff = Backoff(self.settings.retry_initial_s, self.settings.retry_max_s)
+        # --once: everything committed before the run started, even events that read_all
+        # cannot return yet because an older transaction is still open (PostgreSQL).
+        target: Checkpoint | None = None
         database_backoff = Backoff(0.5, 30.0)
         prepared = False
         while not stop.is_set():
@@ -253,6 +256,8 @@ class GroupProcessor:
                 if not prepared:
                     self.prepare()
                     prepared = True
+                if once and target is None:
+                    target = self.store.last_committed()
                 if self._apply_pending_settings():
                     self.prepare()
                 self._poll_requests()
@@ -266,7 +271,8 @@ class GroupProcessor:
                 )  # fmt: skip
                 self.report()
                 if not moved:
-                    if once and self.rebuild is None and not self.backfills:
+                    done = target is not None and self.state.checkpoint >= target
+                    if once and done and self.rebuild is None and not self.backfills:
                         break
                     waker.wait(seen, self.settings.idle_wait_s)
             except HandlerFailedError as failure:

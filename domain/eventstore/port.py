@@ -94,6 +94,11 @@ class EventStore(abc.ABC):
     def head(self) -> Checkpoint:
         """The checkpoint of the last event that ``read_all`` can return now."""
 
+    def last_committed(self) -> Checkpoint:
+        """The checkpoint of the last event committed so far. On PostgreSQL ``read_all`` may
+        not return it yet (an older transaction is still running); it will, in order."""
+        return self.head()
+
     @abc.abstractmethod
     def wait_for_new(self, timeout: float, after: Checkpoint | None = None) -> bool:
         """Block until events may have arrived (True) or ``timeout`` seconds pass (False).
