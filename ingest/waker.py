@@ -47,3 +47,4 @@ class Waker:
                 log.warning("waiting for new events failed: %s", exc)
                 last = None
                 stop.wait(1.0)
+        self.poke()  # groups waiting for events see the stop now, not after their idle wait
