@@ -102,9 +102,10 @@ def list_dead_letters(
     return [DeadLetter(**{k: v for k, v in row._mapping.items() if k != "tx_id"}) for row in rows]
 
 
-def count_parked(conn: Connection, group: str) -> int:
+def count_parked(conn: Connection, group: str, state: str = PARKED) -> int:
+    """Dead letters of ``group`` in ``state`` (parked, or skipped: counted across restarts)."""
     query = select(func.count()).where(
-        dead_letters.c.group_name == group, dead_letters.c.state == PARKED
+        dead_letters.c.group_name == group, dead_letters.c.state == state
     )
     return int(conn.execute(query).scalar_one())
 

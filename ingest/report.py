@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, text
 from domain.clock import utc_now
 from domain.eventstore import Checkpoint, EventStore
 from ingest.checkpoints import load_checkpoint
-from ingest.dead_letters import count_parked
+from ingest.dead_letters import SKIPPED, count_parked
 from ingest.metrics.storage import read_counters
 from ingest.metrics.timegrid import from_epoch
 from ingest.status import is_alive, read_status_rows
@@ -45,7 +45,7 @@ def group_report(
                     "lag_seconds": round(max(lag_seconds, 0.0), 3),
                     "events_per_s": row["events_per_s"],
                     "events_total": row["events_total"],
-                    "skipped": row["skipped"],
+                    "skipped": count_parked(conn, name, SKIPPED),
                     "dead_letters": count_parked(conn, name),
                     "last_error": row["last_error"],
                     "last_error_at": _iso(row["last_error_at"]),
