@@ -1,4 +1,5 @@
-"""`python -m ingest …`: run, status, replay, dead-letters, check-config."""
+"""`python -m ingest …`: run, status, replay, dead-letters, query, alerts, silence,
+check-config."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from tqdm import tqdm
 
 from domain.eventstore.engine import WRITE, make_engine
 from ingest import dead_letters as dl
+from ingest.alerts import cli as alerts_cli
+from ingest.alerts.config_status import format_config_status, read_config_status
 from ingest.config_loader import ConfigError, load_settings
 from ingest.metrics import jsonout
 from ingest.metrics.query import MetricsQuery, QueryError
@@ -44,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(Path(args.config))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        fallback = alerts_cli.fallback_settings(Path(args.config))
+        if args.command not in ("status", "alerts") or fallback is None:
+            return 2
+        print("showing the running ingest anyway (it keeps the last good config)", file=sys.stderr)
+        {"status": _status, "alerts": alerts_cli.show_alerts}[args.command](fallback, args)
         return 2
     handler = {
         "run": _run,
@@ -51,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         "replay": _replay,
         "dead-letters": _dead_letters,
         "query": _query,
+        "alerts": alerts_cli.show_alerts,
+        "silence": alerts_cli.silence,
     }[args.command]
     return handler(settings, args)
 
@@ -83,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--by", help="split a series by the metric's dimension")
     query.add_argument("--dim", help="a window value for one value of the dimension")
     query.add_argument("--json", action="store_true")
+    alerts_cli.add_parsers(commands)
     check = commands.add_parser("check-config", help="validate a config file offline")
     check.add_argument("file", nargs="?")
     return parser
@@ -135,12 +146,18 @@ def _check_config(path: Path) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"{path}: OK ({len(settings.groups)} processing groups, {len(settings.metrics)} metrics)")
+    print(
+        f"{path}: OK ({len(settings.groups)} processing groups, {len(settings.metrics)} metrics, "
+        f"{len(settings.alerts.rules)} alert rules)"
+    )
+    for sink in settings.alerts.notify.sinks:
+        if sink.url_env is not None and not os.environ.get(sink.url_env):
+            print(f"  note: sink {sink.label}: ${sink.url_env} is not set here (it sends nothing)")
     return 0
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = bootstrap(settings, only=args.group)
+    runtime = bootstrap(settings, only=args.group, config_path=Path(args.config))
     _stop_on_signals(runtime)
     try:
         ok = runtime.run(once=args.once)
@@ -163,6 +180,8 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     runtime = bootstrap(settings)
     try:
         report = group_report(runtime.store, runtime.engine)
+        with runtime.engine.connect() as conn:
+            config = read_config_status(conn)
     finally:
         runtime.close()
     if args.json:
@@ -171,6 +190,8 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         print("no processing group has run yet: start `python -m ingest run`")
     else:
         print(format_report(report))
+    if not args.json:
+        print(format_config_status(config))
     return 0
 
 
@@ -250,12 +271,12 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
             conn.execution_options(**{WRITE: True})
             with conn.begin():
                 lock_group(conn, args.group)  # so a running batch cannot park one more meanwhile
-                letters = [
+                chosen = [
                     letter.id
                     for letter in dl.list_dead_letters(conn, args.group)
                     if (args.ids and letter.id in args.ids) or letter.stream_id == args.stream
                 ]
-                discarded = dl.resolve(conn, letters, dl.DISCARDED)
+                discarded = dl.resolve(conn, chosen, dl.DISCARDED)
         print(f"discarded {discarded}")
         return 0
     finally:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
+from domain.eventstore.engine import WRITE
 from domain.eventstore.schema import Json, Position, UtcTimestamp
 
 metadata = MetaData()
@@ -94,8 +95,10 @@ READ_MODEL_LOCK = 731_000_002
 
 def create_read_model(engine: Engine, *extra: MetaData) -> None:
     """Create the runtime's tables and every projection's tables, once, even when racing."""
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({READ_MODEL_LOCK})")
-        for tables in (metadata, *extra):
-            tables.create_all(connection, checkfirst=True)
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE: True})  # SQLite: BEGIN IMMEDIATE waits for writers
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({READ_MODEL_LOCK})")
+            for tables in (metadata, *extra):
+                tables.create_all(connection, checkfirst=True)

@@ -7,12 +7,18 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine, MetaData
 
+from domain.clock import Clock, utc_now
 from domain.eventstore import EventStore
 from domain.eventstore.engine import make_engine
 from domain.eventstore.sql import SqlEventStore
+from ingest.alerts import tables as alert_tables
+from ingest.alerts.config_watch import ConfigWatcher
+from ingest.alerts.loop import AlertService
+from ingest.alerts.wiring import Service, background_services
 from ingest.processor import GroupProcessor
 from ingest.projection import Projection, load_projection
 from ingest.readmodel import create_read_model
@@ -34,6 +40,9 @@ class Runtime:
     failures: dict[str, BaseException] = field(default_factory=dict)
     _owns_engine: bool = False
     _current: dict[str, Settings] = field(default_factory=dict)
+    # --- alerts and hot reload: started by run() unless `once` -----------------------------
+    alerts: AlertService | None = None
+    watcher: ConfigWatcher | None = None  # on_valid: apply_settings, then the alert rules
 
     def apply_settings(self, settings: Settings) -> None:
         """Hot reload: every group takes the new settings between two of its batches
@@ -51,6 +60,7 @@ class Runtime:
             target=self.waker.run, args=(self.stop,), name="ingest-waker", daemon=True
         )
         waker_thread.start()
+        services = [] if once else self._start_services()
         threads = [
             threading.Thread(
                 target=self._run_group, args=(processor, once), name=f"group-{processor.name}"
@@ -68,7 +78,17 @@ class Runtime:
             for thread in threads:
                 thread.join()
             waker_thread.join(timeout=5)
+            for service in services:
+                service.join(timeout=10)
         return not self.failures
+
+    def _start_services(self) -> list[Service]:
+        services: list[Service] = [s for s in (self.alerts, self.watcher) if s is not None]
+        if self.watcher is not None:
+            self.watcher.record_start()
+        for service in services:
+            service.start(self.stop)
+        return services
 
     def _run_group(self, processor: GroupProcessor, once: bool) -> None:
         try:
@@ -90,6 +110,8 @@ def bootstrap(
     only: list[str] | None = None,
     store: EventStore | None = None,
     projections: dict[str, Projection] | None = None,
+    config_path: Path | None = None,
+    clock: Clock = utc_now,
 ) -> Runtime:
     """Wire the runtime from settings; tests pass their own store or projections."""
     groups = [g for g in settings.groups if only is None or g.name in only]
@@ -118,7 +140,7 @@ def bootstrap(
         for g in groups
     }
     extra: list[MetaData] = [p.metadata for p in built.values() if p.metadata is not None]
-    create_read_model(engine, *extra)
+    create_read_model(engine, *extra, alert_tables.metadata)
     current = {"settings": settings}  # hot reload replaces it (Runtime.apply_settings)
 
     def factory(group: GroupSettings) -> Callable[[], Projection]:
@@ -132,7 +154,7 @@ def bootstrap(
     processors = [
         GroupProcessor(g, built[g.name], store, engine, settings.ingest, factory(g)) for g in groups
     ]
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         store=store,
         engine=engine,
@@ -141,3 +163,9 @@ def bootstrap(
         _current=current,
         _owns_engine=owns_engine,
     )
+    runtime.alerts, runtime.watcher = background_services(
+        settings, store, engine, [g.name for g in groups], config_path, clock
+    )
+    if runtime.watcher is not None:  # the groups take a valid change first, then the alerts
+        runtime.watcher.on_valid.insert(0, runtime.apply_settings)
+    return runtime

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from domain.settings import DEFAULT_DATABASE_URL
+from ingest.alerts.section import AlertSettings, check_alert_rules
 from ingest.metrics.definitions import Metric, check_metric_set
+from ingest.metrics.validation import located
 from ingest.sections import NAME_PATTERN, Section
 
 ErrorPolicy = Literal["retry", "dead_letter", "skip"]
@@ -63,6 +66,38 @@ def default_groups() -> list[GroupSettings]:
     return [GroupSettings(name="kpis", handler="builtin:kpis", error_policy="retry", critical=True)]
 
 
+# --- dashboard: read by dashboard/ only (ingest ignores it) ---------------------------------
+DEFAULT_OVERVIEW = ("deposits", "net_inflow", "investment_volume", "new_users",
+                    "loans_disbursed", "approval_rate", "aum", "outstanding_principal")  # fmt: skip
+
+
+class DashboardUser(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+    role: Literal["business", "ops"]
+    password_hash: str
+
+    @field_validator("password_hash")
+    @classmethod
+    def _bcrypt(cls, value: str) -> str:
+        if not re.fullmatch(r"\$2[aby]?\$\d\d\$[./A-Za-z0-9]{53}", value):
+            raise ValueError("not a bcrypt hash: make one with `python -m dashboard.auth hash`")
+        return value
+
+
+class DashboardAuth(Section):
+    """Login is required when this section is present (or users come from the environment)."""
+
+    users: list[DashboardUser] = Field(default_factory=list)
+    users_env: str = "LEDGERLENS_DASHBOARD_USERS"  # "name:role:bcrypt-hash", comma-separated
+
+
+class DashboardSettings(Section):
+    overview: list[str] = Field(default_factory=lambda: list(DEFAULT_OVERVIEW))
+    refresh_s: int = Field(30, ge=5, le=3600)
+    amount_unit: Literal["yuan", "wan", "yi", "auto"] = "yuan"  # 万 / 亿 for large amounts
+    auth: DashboardAuth | None = None
+
+
 class Settings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     read_model: ReadModelSettings = Field(default_factory=ReadModelSettings)
@@ -70,6 +105,8 @@ class Settings(Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     groups: list[GroupSettings] = Field(default_factory=default_groups)
     metrics: list[Metric] = Field(default_factory=list)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("business_timezone")
     @classmethod
@@ -89,6 +126,16 @@ class Settings(Section):
         if duplicates:
             raise ValueError(f"processing group names must be unique: {', '.join(duplicates)}")
         check_metric_set(self.metrics)
+        declared = {metric.name for metric in self.metrics}
+        if "overview" in self.dashboard.model_fields_set:  # the default list may name absentees
+            for index, name in enumerate(self.dashboard.overview):
+                if name not in declared:
+                    raise located(("dashboard", "overview", index), f"unknown metric {name!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _alert_rules_watch_declared_metrics(self) -> Settings:
+        check_alert_rules(self.alerts, self.metrics)
         return self
 
     def metric(self, name: str) -> Metric:

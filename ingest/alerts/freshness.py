@@ -1,0 +1,57 @@
+"""When to evaluate: now, or, while the ingest lags behind the event store, at its watermark.
+
+The ingest is *behind* when the oldest event its metrics group (``kpis``) has not processed
+was recorded more than ``max_ingest_lag_s`` ago. Then windows ending now would be missing
+events that merely wait to be processed (deposits look stopped, rates look off), so rules
+are evaluated at the metrics watermark instead (the latest event-time minute processed),
+over windows ending where that minute starts, and marked stale; stale evaluations never
+notify. See docs/metrics.md, "Stale evaluation".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from domain.eventstore import EventStore
+from ingest.checkpoints import load_checkpoint
+from ingest.metrics.query import active_generation
+from ingest.metrics.storage import read_counters
+from ingest.metrics.timegrid import from_epoch
+
+METRICS_GROUP = "kpis"
+
+
+@dataclass(frozen=True)
+class Moment:
+    at: datetime | None  # None: nothing processed yet, nothing to evaluate
+    stale: bool
+    lag_s: float
+    watermark: datetime | None
+
+
+def evaluation_moment(
+    store: EventStore,
+    engine: Engine,
+    now: datetime,
+    max_lag_s: float,
+    group: str = METRICS_GROUP,
+) -> Moment:
+    with engine.connect() as conn:
+        checkpoint = load_checkpoint(conn, group)
+        counters = read_counters(conn, active_generation(conn, group))
+    mark = counters.get("watermark", 0)
+    watermark = from_epoch(mark) if mark else None
+    lag_s = 0.0
+    if checkpoint < store.head():
+        pending = store.read_all(checkpoint, 1)
+        if pending:
+            lag_s = max((now - pending[0].recorded_at).total_seconds(), 0.0)
+    if lag_s <= max_lag_s:
+        return Moment(now, False, lag_s, watermark)
+    if watermark is None:
+        return Moment(None, True, lag_s, None)
+    at = min(watermark - timedelta(seconds=1), now)  # windows end where the watermark starts
+    return Moment(at, True, lag_s, watermark)

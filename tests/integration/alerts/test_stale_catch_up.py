@@ -1,0 +1,123 @@
+"""After an outage the ingest catches up on a backlog: rules are evaluated at the metrics
+watermark and marked stale, and nobody is paged for windows that were merely unprocessed.
+
+```
+ minutes   -60 ........ 0 ........ +20 ... +30 ........ +60
+ events    processed    | backlog (ingest down): withdrawals fail 100% in +20..+30
+ ticks     fresh at 0   |                            stale while catching up, fresh after
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ingest.alerts import storage
+from ingest.alerts.tables import outbox
+from ingest.runtime import Runtime, bootstrap
+from ingest.settings import Settings
+from tests.clock import ManualClock
+from tests.integration.alerts.bench import METRICS
+from tests.integration.alerts.conftest import open_store
+from tests.integration.alerts.history import live
+
+T0 = datetime(2024, 1, 15, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: business hours
+RULES = [
+    {"name": "stopped", "metric": "deposit_count", "window": "10m", "condition": "== 0",
+     "active_hours": "09:00-23:00", "severity": "critical"},
+    {"name": "spike", "metric": "failure_rate", "window": "15m", "condition": "> 10%"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def runtime(sqlite_db: str) -> Iterator[Runtime]:
+    clock = ManualClock(T0 - timedelta(hours=1))
+    store = open_store(sqlite_db, clock)
+    settings = Settings.model_validate(
+        {"metrics": METRICS, "alerts": {"rules": RULES, "max_ingest_lag_s": 60},
+         "ingest": {"batch_size": 60}}
+    )  # fmt: skip
+    runtime = bootstrap(settings, only=["kpis"], store=store, clock=clock)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def catch_up(runtime: Runtime, *, steps: int | None = None) -> int:
+    processor = runtime.processors[0]
+    done = 0
+    while (steps is None or done < steps) and processor.step():
+        done += 1
+    return done
+
+
+def test_a_backlog_is_evaluated_at_the_watermark_and_pages_nobody(runtime: Runtime) -> None:
+    alerts, store = runtime.alerts, runtime.store
+    assert alerts is not None
+    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    runtime.processors[0].prepare()
+    live(store, clock, T0 - timedelta(hours=1), 60, deposits=3, requested=2)
+    catch_up(runtime)
+    clock.set(T0)
+    assert not alerts.tick().moment.stale
+    live(store, clock, T0, 20, deposits=3, requested=2)  # the ingest is down from here on
+    live(store, clock, T0 + timedelta(minutes=20), 10, deposits=3, requested=2, failed=2)
+    live(store, clock, T0 + timedelta(minutes=30), 30, deposits=3, requested=2)
+    clock.set(T0 + timedelta(minutes=60))
+    # Read at the wall clock, the unprocessed window looks as if deposits had stopped:
+    assert alerts.rules.metrics.value("deposit_count", "10m", clock()) == 0
+
+    report = alerts.tick()
+    assert report.moment.stale and report.moment.lag_s > 60
+    assert report.moment.watermark == T0 - timedelta(minutes=1)  # the last minute processed
+    assert report.moment.at == T0 - timedelta(minutes=1, seconds=1)  # windows end where it starts
+    assert report.evaluated == 0  # evaluated at T0 already: nothing new to learn
+    assert state(runtime, "stopped")["state"] == "normal"
+    assert state(runtime, "stopped")["stale"] == 1
+
+    stale_ticks = 0
+    while catch_up(runtime, steps=1):
+        clock.advance(timedelta(seconds=2))
+        stale_ticks += alerts.tick().moment.stale
+    clock.advance(timedelta(seconds=2))
+    assert not alerts.tick().moment.stale
+    assert stale_ticks >= 5
+
+    with runtime.engine.connect() as conn:
+        spike = storage.read_history(conn, "spike")
+        stopped = storage.read_history(conn, "stopped")
+        assert conn.execute(select(outbox)).all() == []  # nobody was paged
+    assert [(r["from_state"], r["to_state"], r["stale"]) for r in spike] == [
+        ("normal", "firing", 1), ("firing", "normal", 1),
+    ]  # fmt: skip
+    fired_at = spike[0]["at"]
+    assert T0 + timedelta(minutes=20) < fired_at < T0 + timedelta(minutes=45)  # event time
+    assert stopped == []
+    assert state(runtime, "spike")["stale"] == 0
+
+
+def test_a_stale_tick_without_a_newer_watermark_changes_nothing(runtime: Runtime) -> None:
+    alerts, store = runtime.alerts, runtime.store
+    assert alerts is not None
+    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    runtime.processors[0].prepare()
+    live(store, clock, T0 - timedelta(minutes=30), 30, deposits=3, requested=2)
+    catch_up(runtime, steps=1)
+    clock.advance(timedelta(minutes=5))
+    first = alerts.tick()
+    assert first.moment.stale and first.evaluated == 2
+    clock.advance(timedelta(minutes=5))
+    again = alerts.tick()
+    assert again.moment.stale and again.evaluated == 0
+    assert again.moment.at == first.moment.at
+
+
+def state(runtime: Runtime, rule: str) -> dict[str, object]:
+    with runtime.engine.connect() as conn:
+        status = storage.load_states(conn)[rule].status
+    return {"state": status.state, "stale": int(status.stale)}
