@@ -22,7 +22,7 @@ from ingest.metrics.definitions import (
     parts,
 )
 from ingest.metrics.sketches import QuantileSketch, merge_distinct
-from ingest.metrics.storage import buckets
+from ingest.metrics.storage import buckets, stored_definitions
 from ingest.metrics.timegrid import (
     DAY,
     HOUR,
@@ -104,7 +104,19 @@ class MetricsQuery:
             raise QueryError(f"metric {metric} has no dimension (`by`) to select {dim!r} from")
         with self.engine.connect() as conn:
             generation = active_generation(conn, self.group)
+            if self._backfilling(conn, generation, definition):
+                return None  # partial figures would mislead: no data until it has caught up
             return self._figure(conn, generation, definition, start, end, dim)
+
+    def backfilling(self, metric: str) -> bool:
+        """True while the metric (or a part of it) is still being computed from history."""
+        with self.engine.connect() as conn:
+            return self._backfilling(conn, active_generation(conn, self.group), self.metric(metric))
+
+    def _backfilling(self, conn: Connection, generation: int, metric: AnyMetric) -> bool:
+        names = {metric.name, *(parts(metric) or ())}
+        stored = stored_definitions(conn, generation)
+        return any(name in stored and not stored[name][1] for name in names)
 
     def _figure(
         self, conn: Connection, generation: int, metric: AnyMetric, start: int, end: int,
@@ -143,6 +155,8 @@ class MetricsQuery:
             return []
         with self.engine.connect() as conn:
             generation = active_generation(conn, self.group)
+            if self._backfilling(conn, generation, definition):
+                return [Point(from_epoch(point), None, None) for point in starts]
             values = self._series(conn, generation, definition, resolution, starts, last, by)
         dims = sorted({dim for (_, dim) in values}, key=lambda d: (d is None, d)) or [None]
         return [

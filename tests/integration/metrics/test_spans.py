@@ -56,3 +56,25 @@ def test_a_failed_withdrawal_closes_its_span_without_a_duration(store_url: str) 
         assert conn.execute(select(func.count()).select_from(spans)).scalar_one() == 0
     runtime.close()
     store.close()
+
+
+def test_a_metric_being_backfilled_reads_as_no_data_until_it_has_caught_up(
+    store_url: str,
+) -> None:
+    from ingest.metrics.storage import define
+
+    store = EventStore.from_url(store_url)
+    withdrawal(store, 1, "WithdrawalCompleted", 60)
+    settings = parse_settings(CONFIG.format(url=store_url), Path("spans.yaml"))
+    runtime = bootstrap(settings)
+    assert runtime.run(once=True)
+    query = MetricsQuery.from_settings(runtime.engine, settings)
+    at = T0 + timedelta(minutes=5)
+    assert query.value("settlement", "1h", at) is not None
+    with runtime.engine.begin() as conn:  # as a hot reload leaves a redefined metric
+        define(conn, 1, "settlement", "changed", live=False)
+    assert query.backfilling("settlement")
+    assert query.value("settlement", "1h", at) is None
+    assert {p.value for p in query.series("settlement", T0, at, "1m")} == {None}
+    runtime.close()
+    store.close()
