@@ -16,8 +16,9 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
+# simulator (1 day of history, then live), ingest and dashboard; Ctrl-C stops all three
 demo: $(STAMP)
-	$(PY) -m domain simulate --backfill 1d --rate 50
+	$(PY) -m dashboard.demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -27,7 +28,9 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy domain ingest dashboard
 
 bench: $(STAMP)
-	$(PY) -m bench.append
+	$(PY) -m pip install --quiet eventsourcing==9.5.6
+	$(PY) -m bench.append $(BENCH_APPEND_ARGS)
+	$(PY) -m bench.ingest $(BENCH_INGEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data

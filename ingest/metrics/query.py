@@ -223,20 +223,23 @@ class MetricsQuery:
         self, conn: Connection, generation: int, metric: str,
         pieces: Iterable[tuple[int, int, int]], dim: str | None,
     ) -> list[Row]:  # fmt: skip
+        # Every OR branch repeats the key's prefix, so each is one index range (SQLite's
+        # multi-index OR, PostgreSQL's BitmapOr); with the prefix outside the OR, SQLite
+        # scanned every row of the metric (35 ms instead of 0.1 ms for 30 days of minutes).
+        key = [buckets.c.generation == generation, buckets.c.metric == metric]
+        if dim is not None:
+            key.append(buckets.c.dim == dim)
         ranges = [
-            and_(buckets.c.resolution == r, buckets.c.bucket_start >= a, buckets.c.bucket_start < b)
+            and_(*key, buckets.c.resolution == r, buckets.c.bucket_start >= a,
+                 buckets.c.bucket_start < b)
             for r, a, b in pieces
-        ]
+        ]  # fmt: skip
         if not ranges:
             return []
         query = select(
             buckets.c.resolution, buckets.c.bucket_start, buckets.c.dim, buckets.c.n,
             buckets.c.total, buckets.c.vmin, buckets.c.vmax, buckets.c.sketch,
-        ).where(
-            buckets.c.generation == generation, buckets.c.metric == metric, or_(*ranges)
-        )  # fmt: skip
-        if dim is not None:
-            query = query.where(buckets.c.dim == dim)
+        ).where(or_(*ranges))  # fmt: skip
         return [tuple(row) for row in conn.execute(query)]
 
 

@@ -1,0 +1,132 @@
+"""The Overview's figures: per KPI its value over the range, the previous period's and the
+same period yesterday's, and its series; all through the metrics query API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from dashboard.timerange import TimeRange
+from ingest.metrics.definitions import CumulativeMetric, is_level, parts
+from ingest.metrics.query import MetricsQuery, Number, Point, active_generation
+from ingest.metrics.storage import buckets
+from ingest.metrics.timegrid import DAY
+
+Dimensions = dict[str, dict[str, list[str]]]  # dimension -> value -> metrics having it
+Selection = tuple[tuple[str, str], ...]  # (metric, dimension value): ("deposits", "alipay")
+
+
+@dataclass(frozen=True)
+class Tile:
+    name: str
+    label: str
+    unit: str
+    level: bool  # a cumulative level (AUM): drawn as an area
+    value: Number
+    previous: Number  # the period just before, same length
+    yesterday: Number  # the same period one business day earlier
+    dim: str | None  # the dimension value the figures are filtered on, if any
+    series: pd.DataFrame  # columns start (UTC), value (float or NaN)
+
+    @property
+    def spark(self) -> list[float]:
+        return [0.0 if pd.isna(v) else float(v) for v in self.series["value"]]
+
+
+def tile(query: MetricsQuery, name: str, span: TimeRange, dim: str | None = None) -> Tile:
+    """``dim``: one value of the metric's dimension (``alipay``), or None for all."""
+    metric = query.metric(name)
+    previous = query.value_between(name, *span.previous, dim=dim)
+    yesterday = query.value_between(name, *span.yesterday(query.zone), dim=dim)
+    return Tile(
+        name=name,
+        label=metric.title,
+        unit=metric.unit,
+        level=is_level(metric),
+        value=query.value_between(name, span.start, span.end, dim=dim),
+        previous=previous,
+        yesterday=yesterday,
+        dim=dim,
+        series=series(query, name, span, dim),
+    )
+
+
+def tiles(
+    query: MetricsQuery, names: Sequence[str], span: TimeRange, selection: Selection = ()
+) -> list[Tile]:
+    chosen = dict(selection)
+    return [tile(query, name, span, chosen.get(name)) for name in names]
+
+
+def series(query: MetricsQuery, name: str, span: TimeRange, dim: str | None) -> pd.DataFrame:
+    """The metric every ``span.step`` over the range (one dimension value's when ``dim``)."""
+    metric = query.metric(name)
+    start, end = span.datetimes()
+    by = query.dimension_of(metric) if dim is not None else None
+    points = query.series(name, start, end, span.step, by=by)
+    if dim is not None:  # one value's points; none at all when it has no data in the range
+        values = {p.start: p.value for p in points if p.by == dim}
+        points = [
+            Point(start, values.get(start), dim) for start in dict.fromkeys(p.start for p in points)
+        ]
+    frame = pd.DataFrame(
+        {
+            "start": [p.start for p in points],
+            "value": [float("nan") if p.value is None else float(p.value) for p in points],
+        }
+    )
+    if isinstance(metric, CumulativeMetric):
+        frame["value"] = frame["value"].ffill()
+    return frame
+
+
+def stored_parts(query: MetricsQuery, name: str) -> list[str]:
+    """The stored metrics a derived one is computed from (itself when it is stored)."""
+    pair = parts(query.metric(name))
+    return [name] if pair is None else [n for part in pair for n in stored_parts(query, part)]
+
+
+def dimension_values(query: MetricsQuery, names: Sequence[str]) -> Dimensions:
+    """Per dimension (``channel``, ``product``), every value seen and the metrics of
+    ``names`` that have it, from the day roll-ups (a handful of rows per metric and day).
+    Two metrics may share a dimension's name but not its values (a payment channel, a
+    registration channel): a filter applies only to the metrics that have its value."""
+    split = {name: query.dimension_of(query.metric(name)) for name in names}
+    sources = {name: stored_parts(query, name) for name, by in split.items() if by}
+    if not sources:
+        return {}
+    with query.engine.connect() as conn:
+        generation = active_generation(conn, query.group)
+        rows = conn.execute(
+            select(buckets.c.metric, buckets.c.dim)
+            .distinct()
+            .where(
+                buckets.c.generation == generation,
+                buckets.c.resolution == DAY,
+                buckets.c.metric.in_(sorted({p for ps in sources.values() for p in ps})),
+                buckets.c.dim != "",
+            )
+        ).all()
+    seen: dict[str, set[str]] = {}
+    for metric, dim in rows:
+        seen.setdefault(metric, set()).add(str(dim))
+    found: dict[str, dict[str, list[str]]] = {}
+    for name, stored in sources.items():
+        for value in set().union(*(seen.get(part, set()) for part in stored)):
+            found.setdefault(str(split[name]), {}).setdefault(value, []).append(name)
+    return {
+        dimension: {value: values[value] for value in sorted(values)}
+        for dimension, values in sorted(found.items())
+    }
+
+
+def selection(dimensions: Dimensions, chosen: Sequence[tuple[str, str]]) -> Selection:
+    """The (metric, value) pairs that the chosen (dimension, value) filters select."""
+    return tuple(
+        (name, value)
+        for dimension, value in chosen
+        for name in dimensions.get(dimension, {}).get(value, [])
+    )
