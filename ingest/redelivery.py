@@ -117,4 +117,7 @@ def _retry_one(
 def lock_group(conn: Connection, group: str) -> None:
     """Serialise with the running group's batches (SQLite's BEGIN IMMEDIATE already does)."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(g)s))", {"g": group})
+        conn.exec_driver_sql(  # per schema: stores in other schemas must not wait on it
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || %(g)s))",
+            {"g": group},
+        )
