@@ -11,6 +11,7 @@ from dashboard.format import delta, figure
 from dashboard.loaders.overview import Tile
 
 COLUMNS = 4
+DEFAULT_CHARTS = 8  # KPIs that also get a chart by default (the first ones)
 STATE_COLOURS = {"firing": "#d62728", "pending": "#ff7f0e", "unknown": "#7f7f7f", "ok": "#2ca02c"}
 STYLE = "\n".join(
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import cached, session
@@ -36,10 +37,13 @@ if not history.found:
 events = history.events
 st.subheader(f"{stream}: {len(events):,} events")
 shown = events.assign(
+    occurred_at=pd.to_datetime(events["occurred_at"], utc=True).dt.tz_convert(zone),
+    recorded_at=pd.to_datetime(events["recorded_at"], utc=True).dt.tz_convert(zone),
     payload=events["payload"].map(lambda p: json.dumps(p, ensure_ascii=False, default=str)),
     metadata=events["metadata"].map(lambda m: json.dumps(m, ensure_ascii=False, default=str)),
 )
 st.dataframe(shown, hide_index=True, key="events")
+st.caption(f"Times in {zone}: occurred_at is business time, recorded_at when it was stored.")
 
 st.subheader("State at a moment")
 moments = {m.version: m for m in events.itertuples()}

@@ -29,6 +29,12 @@ if not names:
 amount_unit = controls.amount_unit_control(settings.dashboard.amount_unit)
 dimensions = cached.dimension_values(ctx.config, names)
 selected = selection(dimensions, controls.filter_controls(dimensions))
+titles = {name: ctx.query.metric(name).title for name in names}
+charted = st.sidebar.multiselect(
+    "Charts", names, default=names[: tiles.DEFAULT_CHARTS], key="charts",
+    format_func=titles.__getitem__, persist_state="session",
+    help="Every KPI has a tile; these also get a chart",
+)  # fmt: skip
 try:
     first = controls.current_view(zone)
 except RangeError as exc:
@@ -52,7 +58,7 @@ def figures() -> None:
     )
     step = parse_duration(span.step)
     left, right = st.columns(2)
-    for index, tile in enumerate(shown):
+    for index, tile in enumerate(t for t in shown if t.name in charted):
         figure = charts.metric_chart(
             tile.series, title=tiles.label(tile), unit=tile.unit, zone=zone, level=tile.level,
             thresholds=marks.thresholds(ctx.query, rules, tile.name, tile.dim, step),
