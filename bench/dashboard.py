@@ -1,10 +1,10 @@
 """The dashboard's Overview, built server-side as the page builds it (the same loaders,
-alert marks and Plotly figures, no Streamlit cache), for 20 metrics over 24 h, 7 d and
-30 d, on 30 days and on 7 days of simulated history: the median time, and the ratio
-between the two histories (roll-ups keep it flat). ``--memory-minutes N`` then runs the
-auto-refresh soak of ``bench/dashboard_memory.py``.
+alert marks and Plotly figures, no Streamlit cache): 20 tiles and the 8 default charts, over
+24 h, 7 d and 30 d, on 30 days and on 7 days of simulated history: the median time, and the
+ratio between the two histories (roll-ups keep it flat). ``--memory-minutes N`` then runs
+the auto-refresh soak of ``bench/dashboard_memory.py``.
 
-    .venv/bin/python -m bench.dashboard [--events 1000000] [--runs 15] [--memory-minutes 10]
+    .venv/bin/python -m bench.dashboard [--events 1000000] [--runs 25] [--memory-minutes 10]
 """
 
 from __future__ import annotations

@@ -40,7 +40,10 @@ def tile(query: MetricsQuery, name: str, span: TimeRange, dim: str | None = None
     """``dim``: one value of the metric's dimension (``alipay``), or None for all."""
     metric = query.metric(name)
     previous = query.value_between(name, *span.previous, dim=dim)
-    yesterday = query.value_between(name, *span.yesterday(query.zone), dim=dim)
+    day_before = span.yesterday(query.zone)
+    # a 24 h range: the same time yesterday is the previous period (one query, not two)
+    same = day_before == span.previous
+    yesterday = previous if same else query.value_between(name, *day_before, dim=dim)
     return Tile(
         name=name,
         label=metric.title,

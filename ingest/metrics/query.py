@@ -240,7 +240,8 @@ class MetricsQuery:
             buckets.c.resolution, buckets.c.bucket_start, buckets.c.dim, buckets.c.n,
             buckets.c.total, buckets.c.vmin, buckets.c.vmax, buckets.c.sketch,
         ).where(or_(*ranges))  # fmt: skip
-        return [tuple(row) for row in conn.execute(query)]
+        # all(): one fetchall; iterating the result would fetch row by row through the driver
+        return [tuple(row) for row in conn.execute(query).all()]
 
 
 def active_generation(conn: Connection, group: str) -> int:
