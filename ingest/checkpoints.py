@@ -6,23 +6,16 @@ second one's transaction finds the checkpoint moved and rolls back.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.clock import utc_now
 from domain.eventstore import START, Checkpoint
+from domain.eventstore.engine import dialect_insert
 from ingest.readmodel import checkpoints, generations
 
 
 class CheckpointConflictError(RuntimeError):
     """Another writer moved this group's checkpoint: this batch was rolled back."""
-
-
-def _insert(conn: Connection) -> Any:  # the dialect's Insert constructor
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
 def load_checkpoint(conn: Connection, group: str, segment: int = 0) -> Checkpoint:
@@ -36,7 +29,7 @@ def load_checkpoint(conn: Connection, group: str, segment: int = 0) -> Checkpoin
 
 def ensure_checkpoint(conn: Connection, group: str, segment: int = 0) -> Checkpoint:
     conn.execute(
-        _insert(conn)(checkpoints)
+        dialect_insert(conn)(checkpoints)
         .values(group_name=group, segment=segment, tx_id=0, position=0, updated_at=utc_now())
         .on_conflict_do_nothing(index_elements=["group_name", "segment"])
     )
@@ -73,7 +66,7 @@ def delete_checkpoint(conn: Connection, group: str, segment: int) -> None:
 
 def active_generation(conn: Connection, group: str) -> int:
     conn.execute(
-        _insert(conn)(generations)
+        dialect_insert(conn)(generations)
         .values(group_name=group, active=1)
         .on_conflict_do_nothing(index_elements=["group_name"])
     )

@@ -7,10 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, Table, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.eventstore import RecordedEvent
+from domain.eventstore.engine import dialect_insert
 from ingest.projection import Projection
 
 metadata = MetaData()
@@ -34,7 +33,7 @@ class EventCounts(Projection):
         counts = Counter((e.event_type, int(e.occurred_at.timestamp()) // 60) for e in events)
         if not counts:
             return
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(conn)
         statement = insert(event_counts)
         statement = statement.on_conflict_do_update(
             index_elements=["generation", "event_type", "minute"],

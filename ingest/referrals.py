@@ -19,10 +19,9 @@ from sqlalchemy import (
     Table,
     delete,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.eventstore import RecordedEvent
+from domain.eventstore.engine import dialect_insert
 from ingest.projection import Projection
 
 metadata = MetaData()
@@ -56,7 +55,7 @@ class ReferralCounter(Projection):
             counts[(event.occurred_at.astimezone(self.zone).date(), referrer)] += 1
         if not counts:
             return
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(conn)
         statement = insert(referrals)
         statement = statement.on_conflict_do_update(
             index_elements=["generation", "day", "referrer"],

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.clock import utc_now
 from domain.eventstore import START, Checkpoint
+from domain.eventstore.engine import dialect_insert
 from ingest.readmodel import status
 
 STALE_AFTER = timedelta(seconds=15)
@@ -57,7 +56,7 @@ def write_status(engine: Engine, group: GroupState) -> None:
         "heartbeat_at": utc_now(),
     }
     with engine.begin() as conn:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(conn)
         statement = insert(status).values(row)
         statement = statement.on_conflict_do_update(
             index_elements=["group_name"],

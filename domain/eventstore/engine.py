@@ -21,6 +21,14 @@ def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+def dialect_insert(conn: Connection) -> Any:
+    """The connection's dialect-specific ``insert`` (both have ``on_conflict_do_*``)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
 def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
     url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
     return url.get_backend_name() == "sqlite"

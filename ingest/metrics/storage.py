@@ -21,8 +21,8 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from domain.eventstore.engine import dialect_insert
 
 metadata = MetaData()
 
@@ -70,10 +70,6 @@ definitions = Table(
 BucketKey = tuple[str, int, int, str]  # metric, resolution, bucket_start, dim
 
 
-def _insert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-
-
 def _least(conn: Connection, a: Any, b: Any) -> Any:
     pick = func.least if conn.dialect.name == "postgresql" else func.min
     return pick(func.coalesce(a, b), func.coalesce(b, a))
@@ -88,7 +84,7 @@ def upsert_buckets(conn: Connection, generation: int, rows: list[dict[str, Any]]
     """Add rows into their buckets; sketches arrive already merged with what was stored."""
     if not rows:
         return
-    statement = _insert(conn)(buckets)
+    statement = dialect_insert(conn)(buckets)
     new = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["generation", "metric", "resolution", "bucket_start", "dim"],
@@ -147,7 +143,7 @@ def take_spans(
 def open_spans(conn: Connection, generation: int, started: dict[tuple[str, str], float]) -> None:
     if not started:
         return
-    statement = _insert(conn)(spans)
+    statement = dialect_insert(conn)(spans)
     statement = statement.on_conflict_do_update(
         index_elements=["generation", "metric", "span_key"],
         set_={"started_at": statement.excluded.started_at},
@@ -164,7 +160,7 @@ def open_spans(conn: Connection, generation: int, started: dict[tuple[str, str],
 def add_counters(
     conn: Connection, generation: int, added: dict[str, int], maxima: dict[str, int]
 ) -> None:
-    statement = _insert(conn)(counters)
+    statement = dialect_insert(conn)(counters)
     if added:
         adding = statement.on_conflict_do_update(
             index_elements=["generation", "name"],
@@ -205,7 +201,7 @@ def stored_definitions(conn: Connection, generation: int) -> dict[str, tuple[str
 
 
 def define(conn: Connection, generation: int, metric: str, fingerprint: str, live: bool) -> None:
-    statement = _insert(conn)(definitions).values(
+    statement = dialect_insert(conn)(definitions).values(
         generation=generation, metric=metric, fingerprint=fingerprint, live=int(live)
     )
     statement = statement.on_conflict_do_update(
