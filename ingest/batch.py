@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from domain.events import EVENT_TYPES
 from domain.eventstore import RecordedEvent
 from domain.serialization import upcast_record
 from ingest import dead_letters
@@ -30,6 +31,17 @@ from ingest.settings import ErrorPolicy
 class Outcome:
     consumed: int  # a prefix of the batch, to commit with its checkpoint
     failure: HandlerFailedError | None
+
+
+CURRENT_VERSIONS = {name: cls.schema_version for name, cls in EVENT_TYPES.items()}
+
+
+def upcast_all(events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
+    """Every record at its type's current schema version (the same list when all are)."""
+    current = CURRENT_VERSIONS
+    if all(current.get(e.event_type, e.schema_version) == e.schema_version for e in events):
+        return events
+    return [upcast_record(e) for e in events]
 
 
 class BatchApplier:
@@ -55,7 +67,7 @@ class BatchApplier:
         consumed (the caller commits them with their checkpoint) and the failure is returned.
         """
         excluded = self._exclude(conn, events) if self._exclude else set()
-        todo = [event for event in events if event.position not in excluded]
+        todo = [e for e in events if e.position not in excluded] if excluded else events
         parked: dict[str, int] = {}
         if self.policy == "dead_letter":
             parked = dead_letters.parked_streams(conn, self.group, (e.stream_id for e in todo))
@@ -73,24 +85,12 @@ class BatchApplier:
         generation: int,
         parked: dict[str, int],
     ) -> None:
-        live: list[RecordedEvent] = []
-        for event in events:
-            if event.stream_id in parked and parked[event.stream_id] < event.version:
-                reason = (
-                    f"stream {event.stream_id} is parked behind its version "
-                    f"{parked[event.stream_id]}"
-                )
-                dead_letters.park(
-                    conn, self.group, event, state=dead_letters.PARKED, reason=reason, error=None
-                )
-                self.parked += 1
-            else:
-                live.append(event)
+        live = [e for e in events if not self._parked(conn, e, parked)] if parked else events
         if not live:
             return
         try:
             with conn.begin_nested():
-                self.projection.handle_batch([upcast_record(e) for e in live], conn, generation)
+                self.projection.handle_batch(upcast_all(live), conn, generation)
         except Exception as exc:
             if is_infrastructure_error(exc):
                 raise
@@ -100,6 +100,18 @@ class BatchApplier:
                 self._process(conn, live[middle:], generation, parked)
             else:
                 self._fail(conn, live[0], exc, parked)
+
+    def _parked(self, conn: Connection, event: RecordedEvent, parked: dict[str, int]) -> bool:
+        """Park ``event`` if its stream is parked behind an earlier version of it."""
+        behind = parked.get(event.stream_id)
+        if behind is None or behind >= event.version:
+            return False
+        reason = f"stream {event.stream_id} is parked behind its version {behind}"
+        dead_letters.park(
+            conn, self.group, event, state=dead_letters.PARKED, reason=reason, error=None
+        )
+        self.parked += 1
+        return True
 
     def _fail(
         self, conn: Connection, event: RecordedEvent, exc: Exception, parked: dict[str, int]

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, Table, delete
 
 from domain.eventstore import RecordedEvent
-from domain.eventstore.engine import dialect_insert
 from ingest.projection import Projection
 
 metadata = MetaData()
@@ -24,6 +23,19 @@ event_counts = Table(
 )
 
 
+_MERGE = (
+    "ON CONFLICT (generation, event_type, minute) DO UPDATE SET events = c.events + excluded.events"
+)
+_UPSERT_POSTGRES = (
+    "INSERT INTO rm_event_counts AS c (generation, event_type, minute, events) "
+    "SELECT %s, * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) " + _MERGE
+)
+_UPSERT_SQLITE = (
+    "INSERT INTO rm_event_counts AS c (generation, event_type, minute, events) "
+    "VALUES (?, ?, ?, ?) " + _MERGE
+)
+
+
 class EventCounts(Projection):
     metadata = metadata
 
@@ -33,19 +45,16 @@ class EventCounts(Projection):
         counts = Counter((e.event_type, int(e.occurred_at.timestamp()) // 60) for e in events)
         if not counts:
             return
-        insert = dialect_insert(conn)
-        statement = insert(event_counts)
-        statement = statement.on_conflict_do_update(
-            index_elements=["generation", "event_type", "minute"],
-            set_={"events": event_counts.c.events + statement.excluded.events},
-        )
-        conn.execute(
-            statement,
-            [
-                {"generation": generation, "event_type": t, "minute": m, "events": n}
-                for (t, m), n in counts.items()
-            ],
-        )
+        # straight through the driver: SQLAlchemy's per-row parameters cost more than the rows
+        if conn.dialect.name == "postgresql":
+            types, minutes = zip(*counts, strict=True)
+            conn.exec_driver_sql(
+                _UPSERT_POSTGRES, (generation, list(types), list(minutes), list(counts.values()))
+            )
+        else:
+            conn.exec_driver_sql(
+                _UPSERT_SQLITE, [(generation, t, m, n) for (t, m), n in counts.items()]
+            )
 
     def drop_generation(self, conn: Connection, generation: int) -> None:
         conn.execute(delete(event_counts).where(event_counts.c.generation == generation))

@@ -56,8 +56,13 @@ class Runtime:
         """Run every group until stopped (or, with ``once``, until all are caught up).
 
         Returns False when a group gave up (only possible with ``once``)."""
+        # --once exits as soon as the groups are done: the waker's wait must end quickly
         waker_thread = threading.Thread(
-            target=self.waker.run, args=(self.stop,), name="ingest-waker", daemon=True
+            target=self.waker.run,
+            args=(self.stop,),
+            kwargs={"timeout": 0.05 if once else None},
+            name="ingest-waker",
+            daemon=True,
         )
         waker_thread.start()
         services = [] if once else self._start_services()

@@ -55,7 +55,7 @@ class GroupSettings(Section):
 
 
 class IngestSettings(Section):
-    batch_size: int = Field(5000, ge=1, le=100_000)
+    batch_size: int = Field(10_000, ge=1, le=100_000)
     idle_wait_s: float = Field(1.0, gt=0, le=60)
     retry_initial_s: float = Field(1.0, gt=0)
     retry_max_s: float = Field(60.0, gt=0)

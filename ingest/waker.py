@@ -36,11 +36,14 @@ class Waker:
             self._sequence += 1
             self._changed.notify_all()
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, *, timeout: float | None = None) -> None:
+        """Poke the groups whenever the store's head moves, until ``stop``; ``timeout`` (default:
+        the constructor's) bounds how long a stop waits for the current wait to end."""
         last: Checkpoint | None = None
+        slice_ = self._timeout if timeout is None else timeout
         while not stop.is_set():
             try:
-                if self._store.wait_for_new(self._timeout, after=last):
+                if self._store.wait_for_new(slice_, after=last):
                     last = self._store.head()
                     self.poke()
             except Exception as exc:  # the database may be down: groups poll meanwhile

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -26,24 +27,92 @@ COLUMNS = (
 )
 
 
+_LAZY_FIELDS = ("occurred_at", "recorded_at", "payload", "metadata")
+_SLOTS = {name: RecordedEvent.__dict__[name] for name in _LAZY_FIELDS}
+
+
+_DECODED: Any = object()  # a raw slot's value once its field is decoded (or set directly)
+
+
+def _lazy(name: str, decode: Callable[[Any], Any]) -> property:
+    """A field kept as the row's raw value until first read, then decoded once into the
+    dataclass's own slot; later reads cost a slot lookup."""
+    slot = _SLOTS[name]
+    raw_slot = LazyRecordedEvent.__dict__[f"_raw_{name}"]
+
+    def get(self: LazyRecordedEvent) -> Any:
+        raw = raw_slot.__get__(self, LazyRecordedEvent)
+        if raw is _DECODED:
+            return slot.__get__(self, RecordedEvent)
+        value = decode(raw)
+        slot.__set__(self, value)
+        raw_slot.__set__(self, _DECODED)
+        return value
+
+    def set_(self: LazyRecordedEvent, value: Any) -> None:
+        slot.__set__(self, value)
+        raw_slot.__set__(self, _DECODED)
+
+    return property(get, set_, doc=f"{name}, decoded from the stored row on first read")
+
+
+class LazyRecordedEvent(RecordedEvent):
+    """A ``RecordedEvent`` read from the table whose payload, metadata and (on SQLite, where
+    they are text) timestamps are decoded on first access. A tailing handler that looks at
+    one event type pays nothing for the others' JSON (like Axon's lazily deserialised event
+    messages); to everything else it is a ``RecordedEvent`` (same fields, equality, asdict)."""
+
+    __slots__ = ("_raw_metadata", "_raw_occurred_at", "_raw_payload", "_raw_recorded_at")
+    _raw_metadata: str | bytes
+    _raw_occurred_at: str
+    _raw_payload: str | bytes
+    _raw_recorded_at: str
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecordedEvent):
+            return NotImplemented
+        return _values(self) == _values(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "occurred_at": datetime.fromisoformat,
+    "recorded_at": datetime.fromisoformat,
+    "payload": orjson.loads,
+    "metadata": orjson.loads,
+}
+for _name, _decode in _DECODERS.items():
+    setattr(LazyRecordedEvent, _name, _lazy(_name, _decode))
+
+
+def _values(event: RecordedEvent) -> tuple[Any, ...]:
+    return tuple(getattr(event, f.name) for f in fields(RecordedEvent))
+
+
 def decode_rows(rows: Any, *, timestamps_are_text: bool) -> list[RecordedEvent]:
-    """Records from raw rows of ``COLUMNS, payload, metadata`` (SQLite keeps times as text)."""
-    loads = orjson.loads
-    if not timestamps_are_text:
-        return [
-            RecordedEvent(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], loads(r[9]), loads(r[10])
-            )
-            for r in rows
-        ]
-    parse = datetime.fromisoformat
-    return [
-        RecordedEvent(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], parse(r[7]), parse(r[8]), loads(r[9]),
-            loads(r[10]),
-        )
-        for r in rows
-    ]  # fmt: skip
+    """Records from raw rows of ``COLUMNS, payload, metadata`` (JSON text; SQLite keeps times
+    as text too). Nothing is decoded here: see ``LazyRecordedEvent``."""
+    new = object.__new__
+    cls = LazyRecordedEvent
+    occurred, recorded = _SLOTS["occurred_at"], _SLOTS["recorded_at"]
+    records: list[RecordedEvent] = []
+    append = records.append
+    for r in rows:
+        e = new(cls)
+        e.position, e.tx_id, e.stream_id, e.stream_type, e.version, e.event_type = r[:6]
+        e.schema_version = r[6]
+        if timestamps_are_text:
+            e._raw_occurred_at = r[7]
+            e._raw_recorded_at = r[8]
+        else:
+            occurred.__set__(e, r[7])
+            recorded.__set__(e, r[8])
+            e._raw_occurred_at = e._raw_recorded_at = _DECODED
+        e._raw_payload = r[9]
+        e._raw_metadata = r[10]
+        append(e)
+    return records
 
 
 def new_rows(

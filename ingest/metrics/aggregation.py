@@ -56,13 +56,21 @@ class Accumulator:
 
     def roll_up(self) -> None:
         """Add every additive minute cell into its hour and business-day cells."""
-        for (metric, resolution, start, dim), cell in list(self.cells.items()):
+        cells, zone = self.cells, self.zone
+        day_of: dict[int, int] = {}
+        for (metric, resolution, start, dim), cell in list(cells.items()):
             if resolution != MINUTE or cell[4] is not None:
                 continue
             hour = start - start % HOUR
-            day = business_day_start(hour, self.zone)
-            merge_additive(self.cell(metric, HOUR, hour, dim), cell)
-            merge_additive(self.cell(metric, DAY, day, dim), cell)
+            day = day_of.get(hour)
+            if day is None:
+                day = day_of[hour] = business_day_start(hour, zone)
+            for key in ((metric, HOUR, hour, dim), (metric, DAY, day, dim)):
+                target = cells.get(key)
+                if target is None:
+                    cells[key] = [cell[0], cell[1], cell[2], cell[3], None]
+                else:
+                    merge_additive(target, cell)
 
 
 def merge_additive(target: Cell, source: Cell) -> None:
@@ -94,16 +102,25 @@ def _event_updater(metric: EventMetric) -> Updater:
     assert kind == "count" or fld is not None  # guaranteed by the definition's validator
 
     def count(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
-        acc.cell(name, MINUTE, minute, dimension(p, by))[0] += 1
+        key = (name, MINUTE, minute, dimension(p, by))
+        cell = acc.cells.get(key)
+        if cell is None:
+            acc.cells[key] = [1, 0, None, None, None]
+        else:
+            cell[0] += 1
 
     def summed(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
         value = scaled_field(p, fld, scale)  # type: ignore[arg-type]
-        cell = acc.cell(name, MINUTE, minute, dimension(p, by))
+        key = (name, MINUTE, minute, dimension(p, by))
+        cell = acc.cells.get(key)
+        if cell is None:
+            acc.cells[key] = [1, value, value, value, None]
+            return
         cell[0] += 1
         cell[1] += value
-        if cell[2] is None or value < cell[2]:
+        if value < cell[2]:
             cell[2] = value
-        if cell[3] is None or value > cell[3]:
+        if value > cell[3]:
             cell[3] = value
 
     def distinct(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
@@ -179,10 +196,14 @@ def _delta(metric: CumulativeMetric, index: int) -> Updater:
     def apply(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
         if where is not None and not where(p):
             return
-        value = unit if fld is None else scaled_field(p, fld, scale)
-        cell = acc.cell(name, MINUTE, minute, "")
-        cell[0] += 1
-        cell[1] += sign * value
+        value = sign * (unit if fld is None else scaled_field(p, fld, scale))
+        key = (name, MINUTE, minute, "")
+        cell = acc.cells.get(key)
+        if cell is None:
+            acc.cells[key] = [1, value, None, None, None]
+        else:
+            cell[0] += 1
+            cell[1] += value
 
     return apply
 

@@ -142,19 +142,26 @@ class MetricsProjection(Projection):
         storage.open_spans(conn, generation, acc.started)
 
     def _write(self, conn: Connection, generation: int, acc: Accumulator) -> None:
-        sketch_keys = [key for key, cell in acc.cells.items() if cell[4] is not None]
+        # Only a bucket starting at or before the metric's latest stored minute bucket can be
+        # stored already (hours and days are written with a minute inside them), so only
+        # those sketches are merged with the stored ones: appending in order, a few open
+        # hours and days per batch, not every minute of it.
+        sketched = {k[0] for k, cell in acc.cells.items() if cell[4] is not None}
+        latest = storage.latest_minutes(conn, generation, sketched) if sketched else {}
+        sketch_keys = [
+            k for k, cell in acc.cells.items()
+            if cell[4] is not None and k[0] in latest and k[2] <= latest[k[0]]
+        ]  # fmt: skip
         stored = storage.stored_sketches(conn, generation, sketch_keys) if sketch_keys else {}
-        rows: list[dict[str, Any]] = []
+        rows: list[storage.BucketRow] = []
+        append = rows.append
         for key, (n, total, vmin, vmax, sketch) in acc.cells.items():
             blob = None
             if sketch is not None:
                 if key in stored:
                     sketch.merge(type(sketch).from_bytes(stored[key]))
                 blob = sketch.to_bytes()
-            metric, resolution, start, dim = key
-            rows.append({"metric": metric, "resolution": resolution, "bucket_start": start,
-                         "dim": dim, "n": n, "total": total, "vmin": vmin, "vmax": vmax,
-                         "sketch": blob})  # fmt: skip
+            append((*key, n, total, vmin, vmax, blob))
         storage.upsert_buckets(conn, generation, rows)
 
     def drop_generation(self, conn: Connection, generation: int) -> None:

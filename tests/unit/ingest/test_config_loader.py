@@ -33,7 +33,7 @@ def test_an_empty_file_gives_the_defaults_with_the_kpis_group() -> None:
     assert [(g.name, g.handler, g.error_policy) for g in settings.groups] == [
         ("kpis", "builtin:kpis", "retry")
     ]
-    assert settings.ingest.batch_size == 5000
+    assert settings.ingest.batch_size == 10_000
 
 
 def test_a_misspelt_key_is_reported_with_its_line_and_full_key() -> None:
