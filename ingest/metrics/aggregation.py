@@ -65,21 +65,19 @@ class Accumulator:
             day = day_of.get(hour)
             if day is None:
                 day = day_of[hour] = business_day_start(hour, zone)
+            n, total, vmin, vmax, _ = cell
             for key in ((metric, HOUR, hour, dim), (metric, DAY, day, dim)):
                 target = cells.get(key)
                 if target is None:
-                    cells[key] = [cell[0], cell[1], cell[2], cell[3], None]
-                else:
-                    merge_additive(target, cell)
-
-
-def merge_additive(target: Cell, source: Cell) -> None:
-    target[0] += source[0]
-    target[1] += source[1]
-    if source[2] is not None:
-        target[2] = source[2] if target[2] is None else min(target[2], source[2])
-    if source[3] is not None:
-        target[3] = source[3] if target[3] is None else max(target[3], source[3])
+                    cells[key] = [n, total, vmin, vmax, None]
+                    continue
+                target[0] += n
+                target[1] += total
+                if vmin is not None:  # sums keep extremes; counts and levels do not
+                    if target[2] is None or vmin < target[2]:
+                        target[2] = vmin
+                    if target[3] is None or vmax > target[3]:
+                        target[3] = vmax
 
 
 Updater = Callable[[Mapping[str, Any], int, float, Accumulator], None]

@@ -21,6 +21,11 @@ class FieldProblem(Exception):  # noqa: N818 - a signal caught per metric, not a
 def to_scaled(raw: object, scale: int) -> int:
     """An exact number (JSON string like "123.45", or int) as an integer of 10^-scale units."""
     if type(raw) is str:
+        if scale and len(raw) > scale and raw[-scale - 1] == ".":  # "123.45" at scale 2
+            try:
+                return int(raw[: -scale - 1] + raw[-scale:])
+            except ValueError:
+                pass  # not a plain number: the checks below decide
         negative = raw.startswith("-")
         whole, _, frac = (raw[1:] if negative else raw).partition(".")
         if whole.isdigit() and len(frac) <= scale and (not frac or frac.isdigit()):
