@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, Table, delete
 
 from domain.eventstore import RecordedEvent
+from ingest.bulk import upsert_rows
 from ingest.projection import Projection
 
 metadata = MetaData()
@@ -23,19 +24,6 @@ event_counts = Table(
 )
 
 
-_MERGE = (
-    "ON CONFLICT (generation, event_type, minute) DO UPDATE SET events = c.events + excluded.events"
-)
-_UPSERT_POSTGRES = (
-    "INSERT INTO rm_event_counts AS c (generation, event_type, minute, events) "
-    "SELECT %s, * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) " + _MERGE
-)
-_UPSERT_SQLITE = (
-    "INSERT INTO rm_event_counts AS c (generation, event_type, minute, events) "
-    "VALUES (?, ?, ?, ?) " + _MERGE
-)
-
-
 class EventCounts(Projection):
     metadata = metadata
 
@@ -45,16 +33,14 @@ class EventCounts(Projection):
         counts = Counter((e.event_type, int(e.occurred_at.timestamp()) // 60) for e in events)
         if not counts:
             return
-        # straight through the driver: SQLAlchemy's per-row parameters cost more than the rows
-        if conn.dialect.name == "postgresql":
-            types, minutes = zip(*counts, strict=True)
-            conn.exec_driver_sql(
-                _UPSERT_POSTGRES, (generation, list(types), list(minutes), list(counts.values()))
-            )
-        else:
-            conn.exec_driver_sql(
-                _UPSERT_SQLITE, [(generation, t, m, n) for (t, m), n in counts.items()]
-            )
+        upsert_rows(
+            conn,
+            event_counts.name,
+            ("generation", "event_type", "minute", "events"),
+            [(generation, t, m, n) for (t, m), n in counts.items()],
+            key=("generation", "event_type", "minute"),
+            merge="events = t.events + excluded.events",
+        )
 
     def drop_generation(self, conn: Connection, generation: int) -> None:
         conn.execute(delete(event_counts).where(event_counts.c.generation == generation))

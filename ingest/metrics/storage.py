@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from domain.eventstore.engine import dialect_insert
+from ingest.bulk import upsert_rows
 
 metadata = MetaData()
 
@@ -82,38 +83,30 @@ def _greatest(conn: Connection, a: Any, b: Any) -> Any:
 BucketRow = tuple[str, int, int, str, int, int, int | None, int | None, bytes | None]
 """metric, resolution, bucket_start, dim, n, total, vmin, vmax, sketch"""
 
-_BUCKET_COLUMNS = "generation, metric, resolution, bucket_start, dim, n, total, vmin, vmax, sketch"
+_BUCKET_COLUMNS = (
+    "generation", "metric", "resolution", "bucket_start", "dim", "n", "total", "vmin", "vmax",
+    "sketch",
+)  # fmt: skip
+_BUCKET_KEY = _BUCKET_COLUMNS[:5]
 _BUCKET_MERGE = (
-    "ON CONFLICT (generation, metric, resolution, bucket_start, dim) DO UPDATE SET "
-    "n = b.n + excluded.n, total = b.total + excluded.total, "
-    "vmin = {least}(coalesce(b.vmin, excluded.vmin), coalesce(excluded.vmin, b.vmin)), "
-    "vmax = {greatest}(coalesce(b.vmax, excluded.vmax), coalesce(excluded.vmax, b.vmax)), "
+    "n = t.n + excluded.n, total = t.total + excluded.total, "
+    "vmin = {least}(coalesce(t.vmin, excluded.vmin), coalesce(excluded.vmin, t.vmin)), "
+    "vmax = {greatest}(coalesce(t.vmax, excluded.vmax), coalesce(excluded.vmax, t.vmax)), "
     "sketch = excluded.sketch"
-)
-_UPSERT_POSTGRES = (
-    f"INSERT INTO rm_metric_buckets AS b ({_BUCKET_COLUMNS}) "
-    "SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::bigint[], %s::text[], %s::bigint[], "
-    "%s::bigint[], %s::bigint[], %s::bigint[], %s::bytea[]) "
-    + _BUCKET_MERGE.format(least="least", greatest="greatest")
-)
-_UPSERT_SQLITE = (
-    f"INSERT INTO rm_metric_buckets AS b ({_BUCKET_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " + _BUCKET_MERGE.format(least="min", greatest="max")
 )
 
 
 def upsert_buckets(conn: Connection, generation: int, rows: Sequence[BucketRow]) -> None:
     """Add rows into their buckets (one row per key); sketches arrive already merged with
-    what was stored. Straight through the driver: SQLAlchemy's per-row parameter handling
-    cost twice the upsert itself (profiled), and PostgreSQL takes the rows as arrays in one
-    statement."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        conn.exec_driver_sql(_UPSERT_POSTGRES, (generation, *columns))
-    else:
-        conn.exec_driver_sql(_UPSERT_SQLITE, [(generation, *row) for row in rows])
+    what was stored."""
+    postgres = conn.dialect.name == "postgresql"
+    merge = _BUCKET_MERGE.format(
+        least="least" if postgres else "min", greatest="greatest" if postgres else "max"
+    )
+    upsert_rows(
+        conn, buckets.name, _BUCKET_COLUMNS, [(generation, *row) for row in rows],
+        key=_BUCKET_KEY, merge=merge,
+    )  # fmt: skip
 
 
 def latest_minutes(conn: Connection, generation: int, metrics: Iterable[str]) -> dict[str, int]:
