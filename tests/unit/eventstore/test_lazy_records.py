@@ -1,0 +1,60 @@
+"""Records read from the table decode their JSON and text timestamps on first access, and
+otherwise behave exactly like the RecordedEvent they stand for."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import orjson
+
+from domain.eventstore import RecordedEvent
+from domain.eventstore.sql_rows import LazyRecordedEvent, decode_rows
+
+OCCURRED = datetime(2024, 5, 1, 9, 30, 15, 250000, tzinfo=UTC)
+RECORDED = datetime(2024, 5, 1, 9, 30, 16, tzinfo=UTC)
+PAYLOAD = {"user_id": "U1", "amount": "100.00", "channel": "alipay"}
+METADATA = {"command_id": "c-1", "actor": "U1"}
+
+
+def stored_row(*, text_times: bool) -> tuple[object, ...]:
+    occurred: object = OCCURRED.isoformat() if text_times else OCCURRED
+    recorded: object = RECORDED.isoformat() if text_times else RECORDED
+    return (7, 3, "wallet-U1", "wallet", 2, "FundsDeposited", 2, occurred, recorded,
+            orjson.dumps(PAYLOAD).decode(), orjson.dumps(METADATA).decode())  # fmt: skip
+
+
+def eager() -> RecordedEvent:
+    return RecordedEvent(7, 3, "wallet-U1", "wallet", 2, "FundsDeposited", 2, OCCURRED, RECORDED,
+                         dict(PAYLOAD), dict(METADATA))  # fmt: skip
+
+
+def test_a_read_record_equals_the_record_that_was_appended_on_both_timestamp_kinds() -> None:
+    for text_times in (True, False):
+        [record] = decode_rows([stored_row(text_times=text_times)], timestamps_are_text=text_times)
+        assert isinstance(record, LazyRecordedEvent)
+        assert record == eager() and eager() == record
+        assert record.occurred_at == OCCURRED and record.occurred_at.tzinfo is not None
+        assert record.payload == PAYLOAD and record.metadata == METADATA
+
+
+def test_nothing_is_decoded_until_read_and_a_field_is_decoded_once() -> None:
+    [record] = decode_rows([stored_row(text_times=True)], timestamps_are_text=True)
+    first = record.payload
+    assert record.payload is first  # cached, not decoded again
+    assert record.checkpoint.position == 7 and record.event_type == "FundsDeposited"
+
+
+def test_asdict_and_replace_work_as_on_any_recorded_event() -> None:
+    [record] = decode_rows([stored_row(text_times=True)], timestamps_are_text=True)
+    assert dataclasses.asdict(record) == dataclasses.asdict(eager())
+    lifted = dataclasses.replace(record, payload={"amount": "1.00"}, schema_version=3)
+    assert lifted.payload == {"amount": "1.00"} and lifted.schema_version == 3
+    assert lifted.metadata == METADATA and lifted.occurred_at == OCCURRED
+    assert record.payload == PAYLOAD  # the original is untouched
+
+
+def test_a_record_differs_from_one_with_another_payload() -> None:
+    [record] = decode_rows([stored_row(text_times=False)], timestamps_are_text=False)
+    other = dataclasses.replace(eager(), payload={"amount": "2.00"})
+    assert record != other and other != record
