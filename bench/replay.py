@@ -3,7 +3,8 @@
 ``python -m bench.replay MODE URL [--config config.yaml] [--profile FILE]`` prints one JSON
 line. Modes:
 
-- ``raw``: keyset pages of 10k through the driver, payloads decoded with orjson, nothing else;
+- ``raw``: keyset pages of 10k through the driver, payloads decoded with orjson, nothing else
+  (with the ingest runtime's garbage-collector settings, ``ingest/collector.py``);
 - ``noop``: the ingest runtime, ``--once`` from START, with a do-nothing projection
   (read, checkpoint, commit);
 - ``kpis``: the ingest runtime running the shipped config's ``kpis`` group.
@@ -32,6 +33,7 @@ from bench.common import peak_rss_mb, rss_mb
 from bench.databases import libpq_url
 from domain.eventstore import RecordedEvent
 from domain.settings import DATABASE_URL_ENV
+from ingest.collector import tune_collector
 from ingest.config_loader import load_settings
 from ingest.projection import Projection
 from ingest.runtime import bootstrap
@@ -54,6 +56,7 @@ class NoopProjection(Projection):
 
 
 def raw_scan(url: str) -> int:
+    tune_collector()  # the same collector settings as the runtime it is compared with
     postgres = not url.startswith("sqlite")
     mark = "%s" if postgres else "?"
     payload = "payload::text, metadata::text" if postgres else "payload, metadata"

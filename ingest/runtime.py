@@ -19,6 +19,7 @@ from ingest.alerts import tables as alert_tables
 from ingest.alerts.config_watch import ConfigWatcher
 from ingest.alerts.loop import AlertService
 from ingest.alerts.wiring import Service, background_services
+from ingest.collector import tune_collector
 from ingest.processor import GroupProcessor
 from ingest.projection import Projection, load_projection
 from ingest.readmodel import create_read_model
@@ -56,6 +57,7 @@ class Runtime:
         """Run every group until stopped (or, with ``once``, until all are caught up).
 
         Returns False when a group gave up (only possible with ``once``)."""
+        tune_collector()
         # --once exits as soon as the groups are done: the waker's wait must end quickly
         waker_thread = threading.Thread(
             target=self.waker.run,
