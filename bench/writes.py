@@ -116,6 +116,7 @@ def insert_one_per_transaction(
                     cursor.execute("BEGIN IMMEDIATE")
                     cursor.execute(sql, value)
                     cursor.execute("COMMIT")
+
         seconds, _ = timed(run)
         return seconds
     finally:

@@ -15,6 +15,7 @@ from typing import Any
 from domain.aggregates import Aggregate
 from domain.clock import Clock, require_utc, utc_now
 from domain.commands import Command
+from domain.errors import DomainError
 from domain.events import DomainEvent
 from domain.eventstore import ConcurrencyError, DuplicateCommandError, EventStore, RecordedEvent
 from domain.handlers import HANDLERS, Handler
@@ -58,26 +59,42 @@ class Platform:
     def handle(self, command: Command) -> list[RecordedEvent]:
         """Decide and append in one transaction; retried on concurrent writes; idempotent.
 
-        Each attempt first asks the store whether the command id was handled (then its first
-        result is returned), loads fresh aggregates, decides, and appends with the loaded
-        versions. A ``ConcurrencyError`` re-runs the attempt, at most ``max_retries`` times.
+        Each attempt opens one store session (one connection), loads fresh aggregates
+        through it, decides, and appends with the loaded versions and the command id. A
+        command id handled before is refused by the store (``DuplicateCommandError``) and
+        its first result returned; nothing is looked up beforehand. A rejection
+        (``DomainError``) is checked the same way first, since a re-sent command can be
+        rejected by its own first effects (a second ``RegisterUser``). A ``ConcurrencyError``
+        re-runs the attempt, at most ``max_retries`` times, unless a twin of the command
+        won meanwhile (then its result is returned).
         """
         attempt = 0
         while True:
-            previous = self.store.command_result(command.command_id)
-            if previous is not None:
-                return previous
-            unit = UnitOfWork(self.repository)
-            self.decide(unit, command)
             try:
-                return unit.commit(command_id=command.command_id)
+                return self._attempt(command)
             except ConcurrencyError:
                 attempt += 1
-                exhausted = attempt > self.max_retries
-                if exhausted and self.store.command_result(command.command_id) is None:
-                    raise  # (if a twin of this command won, the loop returns its result)
-            except DuplicateCommandError:  # a concurrent twin won; its result stands
+                previous = self.store.command_result(command.command_id)
+                if previous is not None:
+                    return previous
+                if attempt > self.max_retries:
+                    raise
+            except DuplicateCommandError:  # handled before, or a concurrent twin won
                 return self.store.command_result(command.command_id) or []
+
+    def _attempt(self, command: Command) -> list[RecordedEvent]:
+        with self.store.session() as session:
+            unit = UnitOfWork(self.repository, session)
+            try:
+                self.decide(unit, command)
+            except DomainError:
+                previous = session.command_result(command.command_id)
+                if previous is None:
+                    raise
+                return previous
+            recorded = unit.append(command_id=command.command_id)
+        unit.save_snapshots()  # after the commit: a snapshot is only a cache
+        return recorded
 
     def decide(self, unit: UnitOfWork, command: Command) -> list[DomainEvent]:
         """Run the command's handler and stage its events in ``unit`` (or raise, staging none)."""

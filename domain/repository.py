@@ -13,6 +13,7 @@ from typing import TypeVar
 from domain.aggregates import AGGREGATE_TYPES, Aggregate
 from domain.clock import Clock, require_utc, utc_now
 from domain.eventstore import EventStore, RecordedEvent, Snapshot, stream_type_of
+from domain.eventstore.port import StoreSession
 from domain.serialization import from_recorded
 
 A = TypeVar("A", bound=Aggregate)
@@ -31,22 +32,24 @@ class AggregateRepository:
         self.snapshot_interval = snapshot_interval
         self._clock = clock
 
-    def load(self, cls: type[A], aggregate_id: str) -> A:
-        aggregate = self._from_snapshot(cls, aggregate_id) or cls(aggregate_id)
-        replay(aggregate, self.store.load_stream(aggregate.stream_id, aggregate.version))
-        return aggregate
-
-    def _from_snapshot(self, cls: type[A], aggregate_id: str) -> A | None:
+    def load(self, cls: type[A], aggregate_id: str, source: StoreSession | None = None) -> A:
+        """The aggregate from its latest usable snapshot and the events after it, read
+        through ``source`` (a unit of work's session; by default the store)."""
+        reader = self.store if source is None else source
+        aggregate = cls(aggregate_id)
+        stream_id = aggregate.stream_id
         if not self.snapshot_interval:
-            return None
-        snapshot = self.store.load_snapshot(cls(aggregate_id).stream_id)
-        if (
-            snapshot is None
-            or snapshot.stream_type != cls.stream_type
-            or snapshot.state_version != cls.state_version
-        ):
-            return None  # a snapshot of another state shape: replay the whole stream
-        return cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
+            replay(aggregate, reader.load_stream(stream_id))
+            return aggregate
+        snapshot, records = reader.load_latest(stream_id)
+        if snapshot is not None:
+            shape = (snapshot.stream_type, snapshot.state_version)
+            if shape == (cls.stream_type, cls.state_version):
+                aggregate = cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
+            else:  # a snapshot of another state shape: replay the whole stream
+                records = reader.load_stream(stream_id)
+        replay(aggregate, records)
+        return aggregate
 
     def save_snapshots(self, written: Iterable[tuple[Aggregate, int]]) -> None:
         """Snapshot each aggregate whose version crossed a multiple of the interval.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,22 +27,45 @@ def encode_value(value: object) -> object:
     return value
 
 
+@functools.cache
+def _field_names(cls: type[DomainEvent]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def to_payload(event: DomainEvent) -> dict[str, Any]:
-    return {f.name: encode_value(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    payload: dict[str, Any] = {}
+    for name in _field_names(type(event)):  # type: ignore[arg-type]  # hash by identity
+        value = getattr(event, name)
+        if isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        payload[name] = value
+    return payload
 
 
-def to_new_event(event: DomainEvent, occurred_at: datetime | None = None) -> NewEvent:
+def to_new_event(
+    event: DomainEvent,
+    occurred_at: datetime | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> NewEvent:
     return NewEvent(
-        event_type=event.event_type(),
-        payload=to_payload(event),
-        schema_version=event.schema_version,
-        occurred_at=occurred_at,
+        event.event_type(), to_payload(event), event.schema_version, occurred_at, metadata
     )
 
 
 @functools.cache
-def _field_types(cls: type[DomainEvent]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _fields(cls: type[DomainEvent]) -> tuple[tuple[str, Any, bool], ...]:
+    """Per event class, once: each field's name, type and whether the payload must hold it."""
+    types = typing.get_type_hints(cls)
+    return tuple(
+        (
+            f.name,
+            types[f.name],
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
+        for f in dataclasses.fields(cls)
+    )
 
 
 def _decode_field(cls: type[DomainEvent], name: str, kind: Any, raw: object) -> object:
@@ -63,15 +87,22 @@ def from_payload(event_type: str, schema_version: int, payload: dict[str, Any]) 
     cls = EVENT_TYPES.get(event_type)
     if cls is None:
         raise EventDecodingError(f"unknown event type {event_type!r}")
-    current = upcast(event_type, schema_version, payload, cls.schema_version)
-    types = _field_types(cls)  # type: ignore[arg-type]  # classes hash by identity
+    current = (
+        payload
+        if schema_version == cls.schema_version
+        else upcast(event_type, schema_version, payload, cls.schema_version)
+    )
     values: dict[str, object] = {}
-    for f in dataclasses.fields(cls):
-        if f.name in current:
-            values[f.name] = _decode_field(cls, f.name, types[f.name], current[f.name])
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+    for name, kind, required in _fields(cls):  # type: ignore[arg-type]  # hash by identity
+        if name in current:
+            raw = current[name]
+            if raw is None or (kind is str and raw.__class__ is str):
+                values[name] = raw
+            else:
+                values[name] = _decode_field(cls, name, kind, raw)
+        elif required:
             raise EventDecodingError(
-                f"{event_type} v{schema_version} payload lacks required field {f.name!r}"
+                f"{event_type} v{schema_version} payload lacks required field {name!r}"
             )
     return cls(**values)
 

@@ -2,19 +2,30 @@
 
 SQLite runs in WAL mode with its own BEGIN handling (``BEGIN IMMEDIATE`` for writers, so a
 read-then-write transaction never dies of a lock upgrade); PostgreSQL sessions run in UTC.
+
+Stale connections (a PostgreSQL restart): a checkout pings a connection only when it sat
+unused in the pool for ``PING_AFTER_IDLE`` seconds or more (a dead one is replaced, and the
+pool's other connections with it), not on every checkout: that ping was one more round trip
+per store call. A connection that broke while in recent use fails its next statement once
+(``OperationalError``, ``connection_invalidated``), which invalidates the whole pool, so the
+caller's retry reconnects. SQLite connections (a local file) are never pinged.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
 
 WRITE = "ledgerlens_write"  # execution option: this connection's transactions will write
+PING_AFTER_IDLE = 1.0  # seconds in the pool after which a PostgreSQL checkout pings first
+_IDLE_SINCE = "ledgerlens_idle_since"
 
 
 def _json_dumps(value: object) -> str:
@@ -41,23 +52,55 @@ def make_engine(
     application_name: str = "ledgerlens",
     read_only: bool = False,
     pool_timeout: float = 30.0,
+    ping_after_idle: float = PING_AFTER_IDLE,
 ) -> Engine:
-    """An engine whose pool never holds more than ``pool_size`` connections."""
+    """An engine whose pool never holds more than ``pool_size`` connections.
+
+    PostgreSQL connections idle for ``ping_after_idle`` seconds are pinged on checkout
+    (0: on every checkout)."""
     parsed = make_url(url)
     common: dict[str, Any] = {
         "poolclass": QueuePool,
         "pool_size": pool_size,
         "max_overflow": 0,
         "pool_timeout": pool_timeout,
-        "pool_pre_ping": True,
         "json_serializer": _json_dumps,
         "json_deserializer": orjson.loads,
     }
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, read_only=read_only, **common)
     if parsed.get_backend_name() == "postgresql":
-        return _postgres_engine(parsed, application_name, read_only=read_only, **common)
+        engine = _postgres_engine(parsed, application_name, read_only=read_only, **common)
+        _ping_after_idle(engine, ping_after_idle)
+        return engine
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < seconds:
+            return  # just connected, or in use a moment ago
+        try:
+            dbapi_connection.autocommit = True  # one round trip, no transaction left open
+            try:
+                dbapi_connection.execute("SELECT 1")
+            finally:
+                dbapi_connection.autocommit = False
+        except Exception as exc:
+            error: Any = exc  # the driver's own Error class
+            if engine.dialect.is_disconnect(error, dbapi_connection, None) or getattr(
+                dbapi_connection, "closed", False
+            ):  # the pool retries with a new connection and recycles the others
+                raise InvalidatePoolError(f"stale connection: {exc}") from exc
+            raise
 
 
 def _sqlite_engine(url: URL, *, read_only: bool, **common: Any) -> Engine:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from domain.eventstore.records import (
     START,
@@ -25,6 +26,25 @@ def stream_type_of(stream_id: str) -> str:
     return prefix
 
 
+class StoreSession(Protocol):
+    """What one unit of work (one command attempt) reads its aggregates through and appends
+    through. ``EventStore.session()`` opens one; every ``EventStore`` is one too."""
+
+    def load_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]: ...
+
+    def load_latest(self, stream_id: str) -> tuple[Snapshot | None, list[RecordedEvent]]: ...
+
+    def append_streams(
+        self,
+        appends: Sequence[StreamAppend],
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        command_id: str | None = None,
+    ) -> list[RecordedEvent]: ...
+
+    def command_result(self, command_id: str) -> list[RecordedEvent] | None: ...
+
+
 class EventStore(abc.ABC):
     """Append-only, globally ordered log of events, read gap-free by ``read_all``."""
 
@@ -40,6 +60,19 @@ class EventStore(abc.ABC):
         from domain.eventstore.sql import SqlEventStore
 
         return SqlEventStore.open(url, pool_size=pool_size, application_name=application_name)
+
+    # --- units of work ------------------------------------------------------------------
+
+    def session(self) -> AbstractContextManager[StoreSession]:
+        """``with store.session() as session:`` one command attempt's loads and append.
+
+        The SQL store runs them on ONE pooled connection (SQLite: in one ``BEGIN IMMEDIATE``
+        transaction committed when the block ends; PostgreSQL: autocommit reads and one
+        atomic append statement, committed when ``append_streams`` returns). An error
+        before the append appends nothing; make the append the block's last step. This
+        default (memory, decorators) is the store itself: each call its own transaction.
+        """
+        return nullcontext(self)
 
     # --- writing ------------------------------------------------------------------------
 
@@ -85,6 +118,12 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def load_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         """A stream's events with version > ``after_version``, in version order."""
+
+    def load_latest(self, stream_id: str) -> tuple[Snapshot | None, list[RecordedEvent]]:
+        """The stream's newest snapshot (or None) and its events after the snapshot's version
+        (all of them without a snapshot): what loading an aggregate needs, in one call."""
+        snapshot = self.load_snapshot(stream_id)
+        return snapshot, self.load_stream(stream_id, 0 if snapshot is None else snapshot.version)
 
     @abc.abstractmethod
     def read_all(self, after: Checkpoint = START, limit: int = 1000) -> list[RecordedEvent]:

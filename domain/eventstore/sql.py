@@ -19,50 +19,32 @@ SQLite has one writer at a time (``BEGIN IMMEDIATE``), so commit order is positi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Engine, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Engine, text
 
-from domain.clock import Clock, require_utc, utc_now
-from domain.eventstore.engine import WRITE, make_engine
+from domain.clock import Clock, utc_now
+from domain.eventstore.engine import make_engine
 from domain.eventstore.listener import NotifyListener
-from domain.eventstore.port import EventStore, command_positions
+from domain.eventstore.port import EventStore
 from domain.eventstore.records import (
     START,
     Checkpoint,
-    ConcurrencyError,
-    DuplicateCommandError,
-    EventStoreError,
     RecordedEvent,
     Snapshot,
     StreamAppend,
 )
-from domain.eventstore.schema import commands, create_schema, events, snapshots, sqlite_timestamp
-from domain.eventstore.sql_rows import (
-    COLUMNS,
-    append_error,
-    conflict,
-    decode_rows,
-    new_rows,
-    recorded,
-)
+from domain.eventstore.schema import create_schema
+from domain.eventstore.sql_rows import COLUMNS, decode_rows
+from domain.eventstore.sql_write import NOTIFY_CHANNEL, SqlSession, SqlWriter
 
-NOTIFY_CHANNEL = "ledgerlens_events"
+__all__ = ["NOTIFY_CHANNEL", "SqlEventStore"]
+
 _INDEX_ORDER_ONLY = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
-_INSERT_COLUMNS = (
-    "tx_id, stream_id, stream_type, version, event_type, schema_version, occurred_at, "
-    "recorded_at, payload, metadata"
-)
 _XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 _NOTIFY_SLICE = 0.5  # PostgreSQL: re-check the log at least this often (lost notifications)
 _POLL_INTERVAL = 0.02  # SQLite: how often a waiting reader looks at the log
-DEADLOCK_DETECTED = "40P01"
 
 
 class SqlEventStore(EventStore):
@@ -76,6 +58,7 @@ class SqlEventStore(EventStore):
         # land behind a reader's checkpoint (see the module docstring).
         self._committed = f" AND tx_id < ({_XMIN})" if self._postgres else ""
         self._listener = NotifyListener(engine, NOTIFY_CHANNEL) if self._postgres else None
+        self._writer = SqlWriter(engine, clock)
         mark = "%s" if self._postgres else "?"
         self._read_all = (
             f"{self._select} WHERE (tx_id, position) > ({mark}, {mark}){self._committed} "
@@ -90,7 +73,11 @@ class SqlEventStore(EventStore):
         create_schema(engine)
         return cls(engine)
 
-    # --- writing ------------------------------------------------------------------------
+    # --- units of work and writing (domain/eventstore/sql_write.py) ---------------------
+
+    def session(self) -> SqlSession:
+        """One pooled connection for a command attempt's loads and append (see sql_write)."""
+        return self._writer.session()
 
     def append_streams(
         self,
@@ -99,158 +86,22 @@ class SqlEventStore(EventStore):
         *,
         command_id: str | None = None,
     ) -> list[RecordedEvent]:
-        meta = dict(metadata or {})
-        if command_id is not None:
-            meta.setdefault("command_id", command_id)
-        recorded_at = require_utc(self._clock(), "recorded_at")
-        try:
-            with self._write() as conn:
-                self._check_versions(conn, appends)
-                tx_id = self._next_tx_id(conn)
-                rows = new_rows(appends, tx_id, recorded_at, meta)
-                owners = command_positions(
-                    command_id, [r["metadata"] for r in rows], [0] * len(rows)
-                )
-                self._refuse_duplicates(conn, list(owners))
-                positions = self._insert(conn, rows)
-                owners = command_positions(command_id, [r["metadata"] for r in rows], positions)
-                if owners:
-                    conn.execute(
-                        commands.insert(),
-                        [
-                            {"command_id": owner, "recorded_at": recorded_at, "positions": owned}
-                            for owner, owned in owners.items()
-                        ],
-                    )
-                if rows:
-                    self._notify(conn)
-        except IntegrityError as exc:
-            raise append_error(exc, appends, command_id) from exc
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED:
-                raise
-            raise conflict(appends, "deadlock between crossing multi-stream appends") from exc
-        return [recorded(row, position) for row, position in zip(rows, positions, strict=True)]
-
-    def _refuse_duplicates(self, conn: Connection, command_ids: list[str]) -> None:
-        for start in range(0, len(command_ids), 500):
-            chunk = command_ids[start : start + 500]
-            query = select(commands.c.command_id).where(commands.c.command_id.in_(chunk))
-            handled = conn.execute(query).scalar()
-            if handled is not None:
-                raise DuplicateCommandError(handled)
-
-    def _check_versions(self, conn: Connection, appends: Sequence[StreamAppend]) -> None:
-        expected = {append.stream_id: append.expected_version for append in appends}
-        if len(expected) != len(appends):
-            raise ValueError("append_streams got the same stream twice; merge its events")
-        actual: dict[str, int] = {}
-        ids = list(expected)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            query = (
-                select(events.c.stream_id, func.max(events.c.version))
-                .where(events.c.stream_id.in_(chunk))
-                .group_by(events.c.stream_id)
-            )
-            actual.update({row[0]: row[1] for row in conn.execute(query)})
-        for stream_id, version in expected.items():
-            if actual.get(stream_id, 0) != version:
-                raise ConcurrencyError(stream_id, version, actual.get(stream_id, 0))
-
-    def _next_tx_id(self, conn: Connection) -> int:
-        if self._postgres:
-            xact_id = conn.exec_driver_sql("SELECT pg_current_xact_id()::text::bigint")
-            return int(xact_id.scalar_one())
-        current = conn.exec_driver_sql("SELECT max(tx_id) FROM events").scalar()
-        return int(current or 0) + 1
-
-    def _notify(self, conn: Connection) -> None:
-        """Wake PostgreSQL listeners when this transaction commits (SQLite readers poll)."""
-        if self._postgres:
-            conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
-
-    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert through the driver (SQLAlchemy's per-row processing costs more than the
-        insert itself) and return the rows' positions, in order."""
-        if not rows:
-            return []
-        if self._postgres:
-            return self._insert_postgres(conn, rows)
-        return self._insert_sqlite(conn, rows)
-
-    def _insert_sqlite(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        dumps = orjson.dumps
-        conn.exec_driver_sql(
-            f"INSERT INTO events ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r["tx_id"], r["stream_id"], r["stream_type"], r["version"], r["event_type"],
-                 r["schema_version"], sqlite_timestamp(r["occurred_at"]),
-                 sqlite_timestamp(r["recorded_at"]), dumps(r["payload"]).decode(),
-                 dumps(r["metadata"]).decode())
-                for r in rows
-            ],
-        )  # fmt: skip
-        # One writer holds the lock and AUTOINCREMENT never reuses or skips inside it, so the
-        # rows took consecutive positions ending at the last inserted rowid; checked below.
-        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
-        first = last - len(rows) + 1
-        check = conn.exec_driver_sql(
-            "SELECT stream_id, version FROM events WHERE position = ?", (first,)
-        ).first()
-        if check is None or (check[0], check[1]) != (rows[0]["stream_id"], rows[0]["version"]):
-            raise EventStoreError(f"positions of the appended rows are not {first}..{last}")
-        return list(range(first, last + 1))
-
-    def _insert_postgres(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        dumps = orjson.dumps
-        columns = {
-            "stream_id": [r["stream_id"] for r in rows],
-            "stream_type": [r["stream_type"] for r in rows],
-            "version": [r["version"] for r in rows],
-            "event_type": [r["event_type"] for r in rows],
-            "schema_version": [r["schema_version"] for r in rows],
-            "occurred_at": [r["occurred_at"] for r in rows],
-            "payload": [dumps(r["payload"]).decode() for r in rows],
-            "metadata": [dumps(r["metadata"]).decode() for r in rows],
-        }
-        result = conn.exec_driver_sql(
-            f"INSERT INTO events ({_INSERT_COLUMNS}) "
-            "SELECT %(tx_id)s, s, t, v, e, sv, o, %(recorded_at)s, p::jsonb, m::jsonb "
-            "FROM unnest(%(stream_id)s::text[], %(stream_type)s::text[], %(version)s::int[], "
-            "%(event_type)s::text[], %(schema_version)s::int[], %(occurred_at)s::timestamptz[], "
-            "%(payload)s::text[], %(metadata)s::text[]) AS u(s, t, v, e, sv, o, p, m) "
-            "RETURNING stream_id, version, position",
-            {"tx_id": rows[0]["tx_id"], "recorded_at": rows[0]["recorded_at"], **columns},
-        )
-        by_key = {(r[0], r[1]): int(r[2]) for r in result}
-        return [by_key[(r["stream_id"], r["version"])] for r in rows]
+        with self._writer.session() as session:
+            return session.append_streams(appends, metadata, command_id=command_id)
 
     def command_result(self, command_id: str) -> list[RecordedEvent] | None:
-        with self.engine.connect() as conn:
-            positions = self._command_positions(conn, command_id)
-            if positions is None:
-                return None
-            if not positions:
-                return []
-            query = text(f"{self._select} WHERE position IN :positions ORDER BY position")
-            query = query.bindparams(bindparam("positions", expanding=True))
-            return self._records(conn.execute(query, {"positions": positions}))
-
-    def _command_positions(self, conn: Connection, command_id: str) -> list[int] | None:
-        query = select(commands.c.positions).where(commands.c.command_id == command_id)
-        positions = conn.execute(query).scalar()
-        return None if positions is None else [int(p) for p in positions]
+        with self._writer.session(write=False) as session:
+            return session.command_result(command_id)
 
     # --- reading ------------------------------------------------------------------------
 
     def load_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
-        query = text(
-            f"{self._select} WHERE stream_id = :stream_id AND version > :after ORDER BY version"
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query, {"stream_id": stream_id, "after": after_version})
-            return self._records(rows)
+        with self._writer.session(write=False) as session:
+            return session.load_stream(stream_id, after_version)
+
+    def load_latest(self, stream_id: str) -> tuple[Snapshot | None, list[RecordedEvent]]:
+        with self._writer.session(write=False) as session:
+            return session.load_latest(stream_id)
 
     def read_all(self, after: Checkpoint = START, limit: int = 1000) -> list[RecordedEvent]:
         # The tailing hot path goes straight to the driver's cursor: SQLAlchemy's result
@@ -286,11 +137,6 @@ class SqlEventStore(EventStore):
             row = conn.execute(query).first()
         return START if row is None else Checkpoint(int(row[0]), int(row[1]))
 
-    def _records(self, result: Any) -> list[RecordedEvent]:
-        # fetchall at once: iterating a result fetches row by row through the driver,
-        # which was 2/3 of the time of a PostgreSQL tailing read (profiled).
-        return decode_rows(result.all(), timestamps_are_text=not self._postgres)
-
     # --- waiting ------------------------------------------------------------------------
 
     def wait_for_new(self, timeout: float, after: Checkpoint | None = None) -> bool:
@@ -312,46 +158,14 @@ class SqlEventStore(EventStore):
     # --- snapshots ----------------------------------------------------------------------
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
-        insert = pg_insert if self._postgres else sqlite_insert
-        values = {
-            "stream_id": snapshot.stream_id,
-            "stream_type": snapshot.stream_type,
-            "version": snapshot.version,
-            "state_version": snapshot.state_version,
-            "state": snapshot.state,
-            "taken_at": require_utc(snapshot.taken_at, "taken_at"),
-        }
-        statement = insert(snapshots).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[snapshots.c.stream_id],
-            set_={k: statement.excluded[k] for k in values if k != "stream_id"},
-            where=snapshots.c.version < statement.excluded.version,
-        )
-        with self._write() as conn:
-            conn.execute(statement)
+        with self._writer.session(write=False) as session:  # one statement: atomic by itself
+            session.save_snapshot(snapshot)
 
     def load_snapshot(self, stream_id: str) -> Snapshot | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(snapshots).where(snapshots.c.stream_id == stream_id)).first()
-        if row is None:
-            return None
-        return Snapshot(
-            row.stream_id,
-            row.stream_type,
-            row.version,
-            row.state_version,
-            dict(row.state),
-            row.taken_at,
-        )
+        with self._writer.session(write=False) as session:
+            return session.load_snapshot(stream_id)
 
     # --- lifecycle ----------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
 
     def close(self) -> None:
         if self._listener is not None:

@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from domain.clock import require_utc
 from domain.eventstore.records import (
     ConcurrencyError,
     DuplicateCommandError,
@@ -113,46 +112,6 @@ def decode_rows(rows: Any, *, timestamps_are_text: bool) -> list[RecordedEvent]:
         e._raw_metadata = r[10]
         append(e)
     return records
-
-
-def new_rows(
-    appends: Sequence[StreamAppend], tx_id: int, recorded_at: datetime, meta: dict[str, Any]
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for append in appends:
-        for offset, new in enumerate(append.events, start=1):
-            occurred_at = recorded_at if new.occurred_at is None else new.occurred_at
-            rows.append(
-                {
-                    "tx_id": tx_id,
-                    "stream_id": append.stream_id,
-                    "stream_type": append.stream_type,
-                    "version": append.expected_version + offset,
-                    "event_type": new.event_type,
-                    "schema_version": new.schema_version,
-                    "occurred_at": require_utc(occurred_at, "occurred_at"),
-                    "recorded_at": recorded_at,
-                    "payload": dict(new.payload),
-                    "metadata": {**meta, **(new.metadata or {})},
-                }
-            )
-    return rows
-
-
-def recorded(row: dict[str, Any], position: int) -> RecordedEvent:
-    return RecordedEvent(
-        position=position,
-        tx_id=row["tx_id"],
-        stream_id=row["stream_id"],
-        stream_type=row["stream_type"],
-        version=row["version"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        payload=row["payload"],
-        metadata=row["metadata"],
-    )
 
 
 def append_error(

@@ -8,8 +8,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Connection
-
 from domain.eventstore import (
     START,
     ConcurrencyError,
@@ -19,7 +17,9 @@ from domain.eventstore import (
     StreamAppend,
 )
 from domain.eventstore.sql import SqlEventStore
+from domain.eventstore.sql_write import Row
 from tests.integration.eventstore.helpers import events, positions, positions_in_table, settle
+from tests.integration.eventstore.sessions import Insert, TransactionSession, use_sessions
 
 WRITERS = 8
 APPENDS_PER_WRITER = 12
@@ -40,31 +40,38 @@ class JitteryStore(SqlEventStore):
         self.role = threading.local()
         self.x_has_tx_id, self.y_inserted = threading.Event(), threading.Event()
         self.x_delivered = threading.Event()
-
-    def _next_tx_id(self, conn: Connection) -> int:
-        role = getattr(self.role, "name", None)
-        if role == "Y":
-            self.x_has_tx_id.wait(timeout=5)
-        tx_id = super()._next_tx_id(conn)
-        if role == "X":
-            self.x_has_tx_id.set()
-            self.y_inserted.wait(timeout=5)
-        elif role is None:
-            time.sleep(random.uniform(0, 0.005))
-        return tx_id
-
-    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        inserted = super()._insert(conn, rows)
-        if getattr(self.role, "name", None) == "Y":
-            self.y_inserted.set()
-            self.x_delivered.wait(timeout=5)
-        else:
-            time.sleep(random.uniform(0, 0.020))
-        return inserted
+        use_sessions(self, JitterySession, store=self)
 
     def play(self, role: str) -> list[RecordedEvent]:
         self.role.name = role
         return self.append(f"scripted-{role}", 0, events(1))
+
+
+class JitterySession(TransactionSession):
+    """The jitter (and the X/Y script) inside each append's transaction."""
+
+    def __init__(self, *args: Any, store: JitteryStore, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store = store
+
+    def inside(self, rows: list[Row], insert: Insert) -> list[RecordedEvent]:
+        store, role = self.store, getattr(self.store.role, "name", None)
+        if role == "Y":
+            store.x_has_tx_id.wait(timeout=5)
+        if self._writer.postgres:
+            self._execute("SELECT pg_current_xact_id()")  # take the transaction id now
+        if role == "X":
+            store.x_has_tx_id.set()
+            store.y_inserted.wait(timeout=5)
+        elif role is None:
+            time.sleep(random.uniform(0, 0.005))
+        recorded = insert(rows)
+        if role == "Y":
+            store.y_inserted.set()
+            store.x_delivered.wait(timeout=5)
+        else:
+            time.sleep(random.uniform(0, 0.020))
+        return recorded
 
 
 def write(store: EventStore, writer: int) -> list[RecordedEvent]:

@@ -12,11 +12,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Connection
 
-from domain.eventstore import START, ConcurrencyError, EventStore, StreamAppend
+from domain.eventstore import START, ConcurrencyError, EventStore, RecordedEvent, StreamAppend
 from domain.eventstore.sql import SqlEventStore
+from domain.eventstore.sql_write import Row
 from tests.integration.eventstore.helpers import events, settle
+from tests.integration.eventstore.sessions import Insert, TransactionSession, use_sessions
 
 Connect = Callable[[], psycopg.Connection]
 
@@ -29,12 +30,19 @@ class PausingStore(SqlEventStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.inside, self.resume = threading.Event(), threading.Event()
+        use_sessions(self, PausingSession, store=self)
 
-    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        inserted = super()._insert(conn, rows)
-        if rows and rows[0]["stream_id"] == self.pause_stream:
-            self.inside.set()
-            self.resume.wait(timeout=10)
+
+class PausingSession(TransactionSession):
+    def __init__(self, *args: Any, store: PausingStore, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store = store
+
+    def inside(self, rows: list[Row], insert: Insert) -> list[RecordedEvent]:
+        inserted = insert(rows)
+        if rows and rows[0][0] == self.store.pause_stream:
+            self.store.inside.set()
+            self.store.resume.wait(timeout=10)
         return inserted
 
 
@@ -43,12 +51,18 @@ class LockstepStore(SqlEventStore):
 
     barrier = threading.Barrier(2)
 
-    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        inserted: list[int] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_sessions(self, LockstepSession)
+
+
+class LockstepSession(TransactionSession):
+    def inside(self, rows: list[Row], insert: Insert) -> list[RecordedEvent]:
+        inserted: list[RecordedEvent] = []
         for index, row in enumerate(rows):
-            inserted += super()._insert(conn, [row])
+            inserted += insert([row])
             if index == 0:
-                self.barrier.wait(timeout=10)
+                LockstepStore.barrier.wait(timeout=10)
         return inserted
 
 

@@ -93,8 +93,6 @@ def test_sigkilled_runs_and_replay_resume_to_exactly_the_figures_of_a_clean_run(
         before = (checkpoint_of(engine, "kpis"), checkpoint_of(engine, "audit"))
         if before == (head, head):
             break  # an earlier run got to the end before its kill: nothing left to interrupt
-        if before == (head, head):
-            break  # a run got through everything before its kill: nothing left to interrupt
         proc = spawn(config, log, "run")
 
         def moved(before: tuple[Checkpoint, Checkpoint] = before) -> bool:
