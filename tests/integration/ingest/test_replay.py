@@ -82,9 +82,10 @@ def test_replay_while_running_keeps_the_live_figures_complete_and_then_switches(
     store: EventStore, store_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     history = History(store, streams=50)
-    for _ in range(4):
-        history.append_round(per_stream=10, streams_per_tx=50)  # 2,000 events
-    config = write_config(tmp_path / "config.yaml", store_url, groups=[kpis_group(batch_size=50)])
+    for _ in range(6):
+        history.append_round(per_stream=10, streams_per_tx=50)  # 3,000 events
+    # small batches: the rebuild takes 300 of them, long enough to be watched in progress
+    config = write_config(tmp_path / "config.yaml", store_url, groups=[kpis_group(batch_size=10)])
     runtime = bootstrap(load_settings(config))
     stop_appending = threading.Event()
     few = {wallet(i) for i in range(1, 11)}
@@ -122,7 +123,7 @@ def test_replay_while_running_keeps_the_live_figures_complete_and_then_switches(
     assert during >= 3, "the rebuild should have been seen in progress several times"
     assert active_generation(engine, "kpis") == 2
     assert projected_counts(engine) == direct_counts(engine)
-    assert sum(direct_counts(engine).values()) > 2000  # appends went on during the replay
+    assert sum(direct_counts(engine).values()) > 3000  # appends went on during the replay
     assert generations_present(engine) == {2}  # the old generation's rows are gone
     assert leftovers(engine) == ([], 0)
 
