@@ -19,7 +19,12 @@ from domain.errors import DomainError
 from domain.events import DomainEvent
 from domain.eventstore import ConcurrencyError, DuplicateCommandError, EventStore, RecordedEvent
 from domain.handlers import HANDLERS, Handler
-from domain.repository import AggregateRepository, aggregate_for, state_at
+from domain.repository import (
+    DEFAULT_WARM_CAPACITY,
+    AggregateRepository,
+    aggregate_for,
+    state_at,
+)
 from domain.serialization import from_recorded
 from domain.unit_of_work import UnitOfWork
 
@@ -45,12 +50,13 @@ class Platform:
         clock: Clock,
         snapshot_interval: int,
         max_retries: int,
+        warm_capacity: int = DEFAULT_WARM_CAPACITY,
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         self.store = store
         self.repository = AggregateRepository(
-            store, snapshot_interval=snapshot_interval, clock=clock
+            store, snapshot_interval=snapshot_interval, clock=clock, warm_capacity=warm_capacity
         )
         self._handlers = handlers
         self._clock = clock
@@ -94,6 +100,7 @@ class Platform:
                 return previous
             recorded = unit.append(command_id=command.command_id)
         unit.save_snapshots()  # after the commit: a snapshot is only a cache
+        self.repository.keep(unit.aggregates)  # committed: they match the store
         return recorded
 
     def decide(self, unit: UnitOfWork, command: Command) -> list[DomainEvent]:
@@ -155,6 +162,7 @@ def bootstrap(
     clock: Clock = utc_now,
     snapshot_interval: int = 50,
     max_retries: int = 5,
+    warm_capacity: int = DEFAULT_WARM_CAPACITY,
 ) -> Platform:
     """The composition root: the platform with every command handler wired in."""
     return Platform(
@@ -163,4 +171,5 @@ def bootstrap(
         clock=clock,
         snapshot_interval=snapshot_interval,
         max_retries=max_retries,
+        warm_capacity=warm_capacity,
     )

@@ -6,6 +6,7 @@ Also ``state_at``: an aggregate's state as of a moment, replayed from its record
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
@@ -18,19 +19,50 @@ from domain.serialization import from_recorded
 
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger(__name__)
+DEFAULT_WARM_CAPACITY = 10_000  # aggregates kept between commands (0: none)
 
 
 class AggregateRepository:
-    """Reads aggregates; ``snapshot_interval`` 0 turns snapshots off (neither read nor saved)."""
+    """Reads aggregates; ``snapshot_interval`` 0 turns snapshots off (neither read nor saved).
+
+    Warm aggregates: ``keep`` takes aggregates that match the store up to their version
+    (after a commit), up to ``warm_capacity`` of them. ``load`` hands a kept aggregate out
+    once (it leaves the cache: its new owner may change it) after reading its stream from
+    its version on: the stored event at that version proves the stream reached it (else
+    the aggregate is dropped and loaded the usual way), and later events, by any writer,
+    are applied. So a load is still one statement, and it sees everything committed.
+    """
 
     def __init__(
-        self, store: EventStore, *, snapshot_interval: int = 50, clock: Clock = utc_now
+        self,
+        store: EventStore,
+        *,
+        snapshot_interval: int = 50,
+        clock: Clock = utc_now,
+        warm_capacity: int = DEFAULT_WARM_CAPACITY,
     ) -> None:
         if snapshot_interval < 0:
             raise ValueError(f"snapshot_interval must be >= 0, got {snapshot_interval}")
         self.store = store
         self.snapshot_interval = snapshot_interval
         self._clock = clock
+        self.warm_capacity = warm_capacity
+        self._warm: dict[str, Aggregate] = {}  # insertion order: oldest first
+        self._warm_lock = threading.Lock()
+
+    def keep(self, aggregates: Iterable[Aggregate]) -> None:
+        """Keep aggregates whose state is exactly the stored stream up to their version
+        (committed, nothing staged) for the next ``load``; the oldest go beyond capacity."""
+        if not self.warm_capacity:
+            return
+        with self._warm_lock:
+            warm = self._warm
+            for aggregate in aggregates:
+                if aggregate.version > 0:
+                    warm.pop(aggregate.stream_id, None)
+                    warm[aggregate.stream_id] = aggregate
+            while len(warm) > self.warm_capacity:
+                del warm[next(iter(warm))]
 
     def load(self, cls: type[A], aggregate_id: str, source: StoreSession | None = None) -> A:
         """The aggregate from its latest usable snapshot and the events after it, read
@@ -38,6 +70,14 @@ class AggregateRepository:
         reader = self.store if source is None else source
         aggregate = cls(aggregate_id)
         stream_id = aggregate.stream_id
+        if self._warm:
+            with self._warm_lock:
+                warm = self._warm.pop(stream_id, None)
+            if type(warm) is cls:
+                records = reader.load_stream(stream_id, warm.version - 1)
+                if records and records[0].version == warm.version:
+                    replay(warm, records[1:])
+                    return warm
         if not self.snapshot_interval:
             replay(aggregate, reader.load_stream(stream_id))
             return aggregate

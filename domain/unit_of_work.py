@@ -68,6 +68,11 @@ class UnitOfWork:
         return recorded
 
     @property
+    def aggregates(self) -> list[Aggregate]:
+        """Every aggregate loaded through this unit (with its recorded events applied)."""
+        return list(self._aggregates.values())
+
+    @property
     def staged_count(self) -> int:
         return sum(len(events) for events in self._staged.values())
 
