@@ -118,4 +118,4 @@ def upcast_record(record: RecordedEvent) -> RecordedEvent:
     if cls is None or record.schema_version == cls.schema_version:
         return record
     payload = upcast(record.event_type, record.schema_version, record.payload, cls.schema_version)
-    return dataclasses.replace(record, payload=payload, schema_version=cls.schema_version)
+    return record.with_payload(payload, cls.schema_version)

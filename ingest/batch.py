@@ -41,7 +41,10 @@ def upcast_all(events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
     current = CURRENT_VERSIONS
     if all(current.get(e.event_type, e.schema_version) == e.schema_version for e in events):
         return events
-    return [upcast_record(e) for e in events]
+    return [
+        e if current.get(e.event_type, e.schema_version) == e.schema_version else upcast_record(e)
+        for e in events
+    ]
 
 
 class BatchApplier:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,10 @@ class RecordedEvent:
     @property
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(self.tx_id, self.position)
+
+    def with_payload(self, payload: dict[str, Any], schema_version: int) -> RecordedEvent:
+        """This record with its payload in another schema version (an upcast)."""
+        return replace(self, payload=payload, schema_version=schema_version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,21 @@ class LazyRecordedEvent(RecordedEvent):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def with_payload(self, payload: dict[str, Any], schema_version: int) -> RecordedEvent:
+        """A copy with another payload that leaves the other lazy fields undecoded."""
+        copy = object.__new__(LazyRecordedEvent)
+        for name in _PLAIN_FIELDS:
+            setattr(copy, name, getattr(self, name))
+        copy.schema_version = schema_version
+        for name in ("occurred_at", "recorded_at", "metadata"):
+            slot, raw_slot = _SLOTS[name], _RAW_SLOTS[name]
+            raw = raw_slot.__get__(self, LazyRecordedEvent)
+            raw_slot.__set__(copy, raw)
+            if raw is _DECODED:
+                slot.__set__(copy, slot.__get__(self, RecordedEvent))
+        copy.payload = payload
+        return copy
+
 
 _DECODERS: dict[str, Callable[[Any], Any]] = {
     "occurred_at": datetime.fromisoformat,
@@ -81,6 +96,8 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "payload": orjson.loads,
     "metadata": orjson.loads,
 }
+_RAW_SLOTS = {name: LazyRecordedEvent.__dict__[f"_raw_{name}"] for name in _LAZY_FIELDS}
+_PLAIN_FIELDS = ("position", "tx_id", "stream_id", "stream_type", "version", "event_type")
 for _name, _decode in _DECODERS.items():
     setattr(LazyRecordedEvent, _name, _lazy(_name, _decode))
 

@@ -58,3 +58,14 @@ def test_a_record_differs_from_one_with_another_payload() -> None:
     [record] = decode_rows([stored_row(text_times=False)], timestamps_are_text=False)
     other = dataclasses.replace(eager(), payload={"amount": "2.00"})
     assert record != other and other != record
+
+
+def test_an_upcast_copy_has_the_new_payload_and_every_other_field_of_the_original() -> None:
+    for text_times in (True, False):
+        [record] = decode_rows([stored_row(text_times=text_times)], timestamps_are_text=text_times)
+        if text_times:
+            assert record.metadata == METADATA  # one lazy field decoded before the copy
+        lifted = record.with_payload({"amount": "1.00"}, 3)
+        expected = dataclasses.replace(eager(), payload={"amount": "1.00"}, schema_version=3)
+        assert lifted == expected
+        assert record == eager()  # the original is untouched
