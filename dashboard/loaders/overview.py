@@ -10,8 +10,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from dashboard.timerange import TimeRange
-from ingest.metrics.definitions import CumulativeMetric, is_level, parts
-from ingest.metrics.query import MetricsQuery, Number, Point, active_generation
+from ingest.metrics.definitions import AnyMetric, CumulativeMetric, is_level
+from ingest.metrics.query import Figure, MetricsQuery, Number, Point, active_generation
 from ingest.metrics.storage import buckets
 from ingest.metrics.timegrid import DAY
 
@@ -38,58 +38,70 @@ class Tile:
 
 def tile(query: MetricsQuery, name: str, span: TimeRange, dim: str | None = None) -> Tile:
     """``dim``: one value of the metric's dimension (``alipay``), or None for all."""
-    metric = query.metric(name)
-    previous = query.value_between(name, *span.previous, dim=dim)
-    day_before = span.yesterday(query.zone)
-    # a 24 h range: the same time yesterday is the previous period (one query, not two)
-    same = day_before == span.previous
-    yesterday = previous if same else query.value_between(name, *day_before, dim=dim)
-    return Tile(
-        name=name,
-        label=metric.title,
-        unit=metric.unit,
-        level=is_level(metric),
-        value=query.value_between(name, span.start, span.end, dim=dim),
-        previous=previous,
-        yesterday=yesterday,
-        dim=dim,
-        series=series(query, name, span, dim),
-    )
+    return tiles(query, [name], span, () if dim is None else ((name, dim),))[0]
 
 
 def tiles(
     query: MetricsQuery, names: Sequence[str], span: TimeRange, selection: Selection = ()
 ) -> list[Tile]:
+    """The tiles of one refresh in two reads: every figure (the range, the period before it
+    and the same time yesterday), then every series."""
     chosen = dict(selection)
-    return [tile(query, name, span, chosen.get(name)) for name in names]
-
-
-def series(query: MetricsQuery, name: str, span: TimeRange, dim: str | None) -> pd.DataFrame:
-    """The metric every ``span.step`` over the range (one dimension value's when ``dim``)."""
-    metric = query.metric(name)
+    day_before = span.yesterday(query.zone)
+    # a 24 h range: the same time yesterday is the previous period (one figure, not two)
+    same = day_before == span.previous
+    requests = []
+    for name in names:
+        dim = chosen.get(name)
+        requests += [Figure(name, span.start, span.end, dim), Figure(name, *span.previous, dim)]
+        if not same:
+            requests.append(Figure(name, *day_before, dim))
+    figures = iter(query.figures(requests))
     start, end = span.datetimes()
-    by = query.dimension_of(metric) if dim is not None else None
-    points = query.series(name, start, end, span.step, by=by)
+    split = {name: query.dimension_of(query.metric(name)) for name in names if name in chosen}
+    series = query.series_many(names, start, end, span.step, by=split)
+    found = []
+    for name in names:
+        metric, dim = query.metric(name), chosen.get(name)
+        value, previous = next(figures), next(figures)
+        found.append(
+            Tile(
+                name=name,
+                label=metric.title,
+                unit=metric.unit,
+                level=is_level(metric),
+                value=value,
+                previous=previous,
+                yesterday=previous if same else next(figures),
+                dim=dim,
+                series=frame(metric, series[name], dim),
+            )
+        )
+    return found
+
+
+def frame(metric: AnyMetric, points: list[Point], dim: str | None) -> pd.DataFrame:
+    """A metric's points as columns start (UTC) and value (float or NaN); one dimension
+    value's when ``dim`` (the points were split by the metric's dimension)."""
     if dim is not None:  # one value's points; none at all when it has no data in the range
         values = {p.start: p.value for p in points if p.by == dim}
         points = [
             Point(start, values.get(start), dim) for start in dict.fromkeys(p.start for p in points)
         ]
-    frame = pd.DataFrame(
+    table = pd.DataFrame(
         {
             "start": [p.start for p in points],
             "value": [float("nan") if p.value is None else float(p.value) for p in points],
         }
     )
     if isinstance(metric, CumulativeMetric):
-        frame["value"] = frame["value"].ffill()
-    return frame
+        table["value"] = table["value"].ffill()
+    return table
 
 
 def stored_parts(query: MetricsQuery, name: str) -> list[str]:
     """The stored metrics a derived one is computed from (itself when it is stored)."""
-    pair = parts(query.metric(name))
-    return [name] if pair is None else [n for part in pair for n in stored_parts(query, part)]
+    return [leaf.name for leaf in query.stored_parts(query.metric(name))]
 
 
 def dimension_values(query: MetricsQuery, names: Sequence[str]) -> Dimensions:

@@ -1,16 +1,25 @@
-"""The query API over metric buckets: ``value(metric, window, at)`` and
-``series(metric, start, end, step, by)``. Used by the CLI, alerts and the dashboard."""
+"""The query API over metric buckets: ``value(metric, window, at)``, ``series(metric, start,
+end, step, by)`` and their batch forms ``figures(requests)`` and ``series_many(metrics, ...)``.
+Used by the CLI, alerts and the dashboard.
+
+Every call reads on one connection with two statements, however many metrics and windows it
+answers: the active generation with the metrics still being backfilled, then every bucket
+row it needs (one ``UNION ALL`` branch per metric and range, each one range of the bucket
+key), fetched at once from the driver and folded into per-point columns in one pass.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, select
 
 from domain.clock import Clock, utc_now
 from ingest.metrics.definitions import (
@@ -22,7 +31,7 @@ from ingest.metrics.definitions import (
     parts,
 )
 from ingest.metrics.sketches import QuantileSketch, merge_distinct
-from ingest.metrics.storage import buckets, stored_definitions
+from ingest.metrics.storage import buckets, definitions
 from ingest.metrics.timegrid import (
     DAY,
     HOUR,
@@ -37,18 +46,52 @@ from ingest.metrics.windows import Window, parse_duration
 from ingest.readmodel import generations
 
 Number = int | float | Decimal | None
-Row = tuple[int, int, str, int, int, int | None, int | None, bytes | None]
+# a bucket row as read: select number, bucket_start, dim (None unless asked for), n, total,
+# vmin, vmax (None unless the kind keeps extremes), sketch (None unless it is a sketch kind)
+Row = tuple[int, int, str | None, int, int, int | None, int | None, bytes | None]
+# what one branch of the bucket read selects: resolution, [from, to), one dim value or all
+Branch = tuple[int, int, int, str | None]
+Rows = Mapping[tuple[Branch, str], list[Row]]
+NO_NUMBER = "CAST(NULL AS BIGINT)"
+MAX_SELECTS = 400  # per statement (SQLite allows 500 terms in a compound SELECT)
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One point of a series: its start (UTC), the metric's value over its step, and the
+    dimension value it is for (None: not split). (A named tuple: the 14,400 points of 20
+    metrics over 30 days at 1 h are built in about 5 ms, 7.5 ms as frozen dataclasses.)"""
+
     start: datetime
     value: Number
     by: str | None = None
 
 
+class Figure(NamedTuple):
+    """One figure ``figures()`` answers: the metric over [start, end) in epoch seconds
+    (minute-aligned), for one value of its dimension when ``dim`` is given."""
+
+    metric: str
+    start: int
+    end: int
+    dim: str | None = None
+
+
 class QueryError(ValueError):
     """A query naming an unknown metric, a bad window or step, or a dimension it lacks."""
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The points of a series: their starts and the resolution they are read from."""
+
+    resolution: int
+    step: int
+    starts: list[int]
+    end: int
+
+    @property
+    def window(self) -> Branch:
+        return (self.resolution, self.starts[0], self.end, None)
 
 
 class MetricsQuery:
@@ -88,7 +131,14 @@ class MetricsQuery:
         shared = {self.dimension_of(self.metric(part)) for part in pair}
         return shared.pop() if len(shared) == 1 else None
 
-    # --- one figure ----------------------------------------------------------------------
+    def stored_parts(self, metric: AnyMetric) -> list[AnyMetric]:
+        """The metrics whose buckets a metric is computed from (itself when it is stored)."""
+        pair = parts(metric)
+        if pair is None:
+            return [metric]
+        return [leaf for part in pair for leaf in self.stored_parts(self.metric(part))]
+
+    # --- figures -------------------------------------------------------------------------
 
     def value(
         self, metric: str, window: str, at: datetime | None = None, *, dim: str | None = None
@@ -99,48 +149,114 @@ class MetricsQuery:
 
     def value_between(self, metric: str, start: int, end: int, *, dim: str | None = None) -> Number:
         """The metric over [start, end) in epoch seconds (minute-aligned)."""
-        definition = self.metric(metric)
-        if dim is not None and self.dimension_of(definition) is None:
-            raise QueryError(f"metric {metric} has no dimension (`by`) to select {dim!r} from")
+        return self.figures([Figure(metric, start, end, dim)])[0]
+
+    def figures(self, requests: Iterable[Figure]) -> list[Number]:
+        """Many figures (metrics, windows, dimension values) in one read, in request order.
+        A metric still being backfilled has no figure (None): partial ones would mislead."""
+        wanted = [Figure(*request) for request in requests]
+        for request in wanted:
+            definition = self.metric(request.metric)
+            if request.dim is not None and self.dimension_of(definition) is None:
+                raise QueryError(
+                    f"metric {request.metric} has no dimension (`by`) to select "
+                    f"{request.dim!r} from"
+                )
+        if not wanted:
+            return []
         with self.engine.connect() as conn:
-            generation = active_generation(conn, self.group)
-            if self._backfilling(conn, generation, definition):
-                return None  # partial figures would mislead: no data until it has caught up
-            return self._figure(conn, generation, definition, start, end, dim)
+            generation, unfinished = self._state(conn)
+            ready = {r for r in wanted if not self._unfinished(self.metrics[r.metric], unfinished)}
+            reads: dict[Branch, dict[str, bool]] = {}
+            for request in ready:
+                for leaf in self.stored_parts(self.metrics[request.metric]):
+                    for branch in self._branches(leaf, request):
+                        reads.setdefault(branch, {})[leaf.name] = False
+            rows = self._read(conn, generation, reads)
+        return [
+            self._figure(self.metrics[r.metric], r, rows) if r in ready else None for r in wanted
+        ]
 
     def backfilling(self, metric: str) -> bool:
         """True while the metric (or a part of it) is still being computed from history."""
+        definition = self.metric(metric)
         with self.engine.connect() as conn:
-            return self._backfilling(conn, active_generation(conn, self.group), self.metric(metric))
+            return self._unfinished(definition, self._state(conn)[1])
 
-    def _backfilling(self, conn: Connection, generation: int, metric: AnyMetric) -> bool:
-        names = {metric.name, *(parts(metric) or ())}
-        stored = stored_definitions(conn, generation)
-        return any(name in stored and not stored[name][1] for name in names)
+    def _branches(self, leaf: AnyMetric, request: Figure) -> list[Branch]:
+        start = 0 if isinstance(leaf, CumulativeMetric) else request.start  # a level: all history
+        return [(*piece, request.dim) for piece in tile(start, request.end, self.zone)]
 
-    def _figure(
-        self, conn: Connection, generation: int, metric: AnyMetric, start: int, end: int,
-        dim: str | None,
-    ) -> Number:  # fmt: skip
+    def _figure(self, metric: AnyMetric, request: Figure, rows: Rows) -> Number:
         pair = parts(metric)
         if pair is not None:
-            a, b = (self._figure(conn, generation, self.metric(p), start, end, dim) for p in pair)
+            a, b = (self._figure(self.metric(p), request, rows) for p in pair)
             return derive(metric, a, b)
-        if isinstance(metric, CumulativeMetric):
-            start = 0  # a level: every delta since the beginning of history
-        rows = self._rows(conn, generation, metric.name, tile(start, end, self.zone), dim)
-        return combine(metric, rows)
+        folded = Folded(1)
+        for branch in self._branches(metric, request):
+            for row in rows.get((branch, metric.name), ()):
+                folded.add(0, row)
+        return folded.values(metric)[0]
 
-    # --- a series ------------------------------------------------------------------------
+    # --- series --------------------------------------------------------------------------
 
     def series(
         self, metric: str, start: datetime, end: datetime, step: str, by: str | None = None
     ) -> list[Point]:
         """Points every ``step`` from ``start`` (aligned down) to ``end``; ``by``: split by
         the metric's dimension."""
-        definition = self.metric(metric)
-        if by is not None and self.dimension_of(definition) != by:
-            raise QueryError(f"metric {metric} has no dimension {by!r}")
+        return self.series_many([metric], start, end, step, by)[metric]
+
+    def series_many(
+        self,
+        metrics: Iterable[str],
+        start: datetime,
+        end: datetime,
+        step: str,
+        by: str | Mapping[str, str | None] | None = None,
+    ) -> dict[str, list[Point]]:
+        """``series()`` of several metrics over the same points, in one read. ``by``: one
+        dimension every metric is split by, or one per metric (a metric not in the mapping
+        is not split)."""
+        names = list(dict.fromkeys(metrics))
+        split: dict[str, bool] = {}
+        for name in names:
+            definition = self.metric(name)
+            dimension = by.get(name) if isinstance(by, Mapping) else by
+            if dimension is not None and self.dimension_of(definition) != dimension:
+                raise QueryError(f"metric {name} has no dimension {dimension!r}")
+            split[name] = dimension is not None
+        grid = self._grid(start, end, step)
+        if not names or not grid.starts:
+            return {name: [] for name in names}
+        with self.engine.connect() as conn:
+            generation, unfinished = self._state(conn)
+            ready = [name for name in names if not self._unfinished(self.metrics[name], unfinished)]
+            reads: dict[Branch, dict[str, bool]] = {}
+            for name in ready:
+                for leaf in self.stored_parts(self.metrics[name]):
+                    wanted = reads.setdefault(grid.window, {})
+                    wanted[leaf.name] = wanted.get(leaf.name, False) or split[name]
+                    if isinstance(leaf, CumulativeMetric):  # its level before the first point
+                        for piece in tile(0, grid.starts[0], self.zone):
+                            reads.setdefault((*piece, None), {})[leaf.name] = False
+            rows = self._read(conn, generation, reads)
+        moments = [from_epoch(point) for point in grid.starts]
+        found: dict[tuple[str, bool], dict[str | None, list[Number]]] = {}
+        out: dict[str, list[Point]] = {}
+        for name in names:
+            if name not in ready:
+                out[name] = [Point(moment, None, None) for moment in moments]
+                continue
+            values = self._series(self.metrics[name], split[name], grid, rows, found)
+            out[name] = [
+                Point(moment, value, dim)
+                for dim in sorted(values, key=lambda d: (d is None, d))
+                for moment, value in zip(moments, values[dim], strict=True)
+            ]
+        return out
+
+    def _grid(self, start: datetime, end: datetime, step: str) -> _Grid:
         step_s = parse_duration(step)
         if step_s % MINUTE:
             raise QueryError(f"step {step!r} must be whole minutes")
@@ -151,56 +267,72 @@ class MetricsQuery:
             starts = self._days(first, last, step_s)
         else:
             starts = list(range(first, last, step_s))
-        if not starts:
-            return []
-        with self.engine.connect() as conn:
-            generation = active_generation(conn, self.group)
-            if self._backfilling(conn, generation, definition):
-                return [Point(from_epoch(point), None, None) for point in starts]
-            values = self._series(conn, generation, definition, resolution, starts, last, by)
-        dims = sorted({dim for (_, dim) in values}, key=lambda d: (d is None, d)) or [None]
-        return [
-            Point(from_epoch(point), values.get((point, dim)), dim)
-            for dim in dims
-            for point in starts
-        ]
+        return _Grid(resolution, step_s, starts, last)
 
     def _series(
-        self, conn: Connection, generation: int, metric: AnyMetric, resolution: int,
-        starts: list[int], end: int, by: str | None,
-    ) -> dict[tuple[int, str | None], Number]:  # fmt: skip
+        self, metric: AnyMetric, split: bool, grid: _Grid, rows: Rows,
+        found: dict[tuple[str, bool], dict[str | None, list[Number]]],
+    ) -> dict[str | None, list[Number]]:  # fmt: skip
+        """Per dimension value (None: not split), the metric's value at every point."""
+        key = (metric.name, split)
+        if key in found:
+            return found[key]
         pair = parts(metric)
-        if pair is not None:
-            a, b = (
-                self._series(conn, generation, self.metric(p), resolution, starts, end, by)
-                for p in pair
-            )
-            keys = set(a) | set(b)
-            if by is not None and any(dim is not None for _, dim in keys):
-                keys = {key for key in keys if key[1] is not None}  # drop "no rows" keys
-            empty = [combine(self.metric(p), []) for p in pair]  # a dimension one part lacks
-            return {key: derive(metric, a.get(key, empty[0]), b.get(key, empty[1])) for key in keys}
-        rows = self._rows(conn, generation, metric.name, [(resolution, starts[0], end)], None)
-        grouped: dict[tuple[int, str | None], list[Row]] = defaultdict(list)
-        index = 0
-        for row in sorted(rows, key=lambda r: r[1]):
-            while index + 1 < len(starts) and starts[index + 1] <= row[1]:
-                index += 1
-            grouped[(starts[index], row[2] if by is not None else None)].append(row)
-        dims = {dim for (_, dim) in grouped} or {None}
-        values = {
-            (point, dim): combine(metric, grouped.get((point, dim), []))
-            for dim in dims
-            for point in starts
-        }
-        if isinstance(metric, CumulativeMetric):
-            base_rows = self._rows(
-                conn, generation, metric.name, tile(0, starts[0], self.zone), None
-            )
-            running = combine(metric, base_rows) or Decimal(0)
-            for point in starts:
-                running += values[(point, None)] or Decimal(0)  # type: ignore[operator]
-                values[(point, None)] = running
+        if pair is None:
+            values = self._stored_series(metric, split, grid, rows)
+        else:
+            a, b = (self._series(self.metric(p), split, grid, rows, found) for p in pair)
+            dims = a.keys() | b.keys()
+            if split and any(dim is not None for dim in dims):
+                dims = {dim for dim in dims if dim is not None}  # drop "no rows" runs
+            # a dimension value one part lacks: that part's figure over no rows
+            empty = [Folded(len(grid.starts)).values(self.metric(p)) for p in pair]
+            values = {
+                dim: [
+                    derive(metric, x, y)
+                    for x, y in zip(a.get(dim, empty[0]), b.get(dim, empty[1]), strict=True)
+                ]
+                for dim in dims
+            }
+        found[key] = values
+        return values
+
+    def _stored_series(
+        self, metric: AnyMetric, split: bool, grid: _Grid, rows: Rows
+    ) -> dict[str | None, list[Number]]:
+        starts, size = grid.starts, len(grid.starts)
+        first, step, regular = starts[0], grid.step, grid.resolution != DAY
+        found = rows.get((grid.window, metric.name), ())
+        runs: dict[str | None, Folded] = {} if split else {None: Folded(size)}
+        if not split and regular:  # the usual case: one run, each row added to its point
+            add = runs[None].add
+            for row in found:
+                add((row[1] - first) // step, row)
+            found = ()
+        for row in found:
+            dim = row[2] if split else None
+            folded = runs.get(dim)
+            if folded is None:
+                runs[dim] = folded = Folded(size)
+            # the point a bucket belongs to: the last one starting at or before it
+            # (business days are not a fixed number of seconds apart)
+            folded.add((row[1] - first) // step if regular else bisect_right(starts, row[1]) - 1,
+                       row)  # fmt: skip
+        if not runs:
+            runs[None] = Folded(size)
+        values = {dim: folded.values(metric) for dim, folded in runs.items()}
+        if isinstance(metric, CumulativeMetric):  # a level: every delta before each point's end
+            before = Folded(1)
+            for piece in tile(0, first, self.zone):
+                for row in rows.get(((*piece, None), metric.name), ()):
+                    before.add(0, row)
+            base = before.values(metric)[0]
+            running = base if isinstance(base, Decimal) and base else Decimal(0)
+            levels: list[Number] = []
+            for change in values[None]:
+                running += change if isinstance(change, Decimal) and change else Decimal(0)
+                levels.append(running)
+            values[None] = levels
         return values
 
     def _align(self, epoch: int, resolution: int, step: int) -> int:
@@ -217,31 +349,97 @@ class MetricsQuery:
                 current = business_day_start(floor_to(current + DAY + 2 * HOUR, HOUR), self.zone)
         return days
 
-    # --- rows ----------------------------------------------------------------------------
+    # --- reading -------------------------------------------------------------------------
 
-    def _rows(
-        self, conn: Connection, generation: int, metric: str,
-        pieces: Iterable[tuple[int, int, int]], dim: str | None,
-    ) -> list[Row]:  # fmt: skip
-        # Every OR branch repeats the key's prefix, so each is one index range (SQLite's
-        # multi-index OR, PostgreSQL's BitmapOr); with the prefix outside the OR, SQLite
-        # scanned every row of the metric (35 ms instead of 0.1 ms for 30 days of minutes).
-        key = [buckets.c.generation == generation, buckets.c.metric == metric]
+    def _state(self, conn: Connection) -> tuple[int, set[str]]:
+        """The active generation and the metrics in it that are still being backfilled."""
+        mark = _mark(conn)
+        found = conn.exec_driver_sql(
+            f"SELECT a.generation, d.metric FROM (SELECT coalesce((SELECT active FROM "
+            f"{generations.name} WHERE group_name = {mark}), 1) AS generation) a "
+            f"LEFT JOIN {definitions.name} d ON d.generation = a.generation AND d.live = 0",
+            (self.group,),
+        ).all()
+        return int(found[0][0]), {str(row[1]) for row in found if row[1] is not None}
+
+    def _unfinished(self, metric: AnyMetric, unfinished: Collection[str]) -> bool:
+        return any(name in unfinished for name in (metric.name, *(parts(metric) or ())))
+
+    def _read(
+        self, conn: Connection, generation: int, reads: Mapping[Branch, Mapping[str, bool]]
+    ) -> dict[tuple[Branch, str], list[Row]]:
+        """Every bucket row each branch names (per branch, metric -> whether its rows'
+        dimension values are wanted; False: all values are added up), in one statement
+        (or one per ``MAX_SELECTS`` ranges)."""
+        wanted = [(branch, name, dims) for branch, names in reads.items()
+                  for name, dims in names.items()]  # fmt: skip
+        out: dict[tuple[Branch, str], list[Row]] = {}
+        for first in range(0, len(wanted), MAX_SELECTS):
+            chunk = wanted[first : first + MAX_SELECTS]
+            sql, params = _bucket_sql(conn, generation, [
+                (branch, name, dims, self._columns(name)) for branch, name, dims in chunk
+            ])  # fmt: skip
+            # The driver's cursor and one fetchall: SQLAlchemy's result rows would cost about
+            # 1 us a row, and a 30-day hourly series of 20 metrics reads tens of thousands.
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                fetched = cursor.fetchall()
+            finally:
+                cursor.close()
+            for number, rows in groupby(fetched, itemgetter(0)):
+                branch, name, _ = chunk[number]
+                out.setdefault((branch, name), []).extend(rows)
+        return out
+
+    def _columns(self, name: str) -> str:
+        """The bucket columns a stored metric's figures need beside n and total."""
+        kind = self.metrics[name].kind
+        if kind in ("distinct", "quantile", "duration"):
+            return "sketch"
+        return "vmin, vmax" if kind in ("min", "max") else ""
+
+
+def _bucket_sql(
+    conn: Connection, generation: int, selects: Sequence[tuple[Branch, str, bool, str]]
+) -> tuple[str, list[Any]]:
+    """One ``SELECT`` per (range, metric), each one range of the bucket key (generation,
+    metric, resolution, bucket_start, dim), in a ``UNION ALL``. (An ``IN`` list or ``= ANY``
+    of metrics per range would make fewer branches, but PostgreSQL, without statistics on
+    the table, turned ``= ANY`` of 17 metrics into a filter over every metric's rows in the
+    range: 29 ms instead of 8 ms for 16k hour rows.) Columns a metric does not need are
+    NULLs, typed so that PostgreSQL can match the branches' column types. Rows whose
+    dimension values are not wanted and that hold no sketch are added up per bucket start in
+    the database (in index order: no sort), so the driver hands over one row per bucket
+    instead of one per dimension value."""
+    mark = _mark(conn)
+    blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+    statements, params = [], []
+    for number, ((resolution, low, high, dim), name, dims, columns) in enumerate(selects):
+        added = not dims and columns != "sketch"
+        chosen = ", ".join((
+            "dim" if dims else "CAST(NULL AS VARCHAR)",
+            "CAST(sum(n) AS BIGINT), CAST(sum(total) AS BIGINT)" if added else "n, total",
+            ("min(vmin), max(vmax)" if added else "vmin, vmax") if columns == "vmin, vmax"
+            else f"{NO_NUMBER}, {NO_NUMBER}",
+            "sketch" if columns == "sketch" else f"CAST(NULL AS {blob})",
+        ))  # fmt: skip
+        statements.append(
+            f"SELECT {number}, bucket_start, {chosen} FROM {buckets.name} "
+            f"WHERE generation = {mark} AND metric = {mark} AND resolution = {mark} "
+            f"AND bucket_start >= {mark} AND bucket_start < {mark}"
+            + ("" if dim is None else f" AND dim = {mark}")
+            + (" GROUP BY bucket_start" if added else "")
+        )
+        params += [generation, name, resolution, low, high]
         if dim is not None:
-            key.append(buckets.c.dim == dim)
-        ranges = [
-            and_(*key, buckets.c.resolution == r, buckets.c.bucket_start >= a,
-                 buckets.c.bucket_start < b)
-            for r, a, b in pieces
-        ]  # fmt: skip
-        if not ranges:
-            return []
-        query = select(
-            buckets.c.resolution, buckets.c.bucket_start, buckets.c.dim, buckets.c.n,
-            buckets.c.total, buckets.c.vmin, buckets.c.vmax, buckets.c.sketch,
-        ).where(or_(*ranges))  # fmt: skip
-        # all(): one fetchall; iterating the result would fetch row by row through the driver
-        return [tuple(row) for row in conn.execute(query).all()]
+            params.append(dim)
+    return " UNION ALL ".join(statements), params
+
+
+def _mark(conn: Connection) -> str:
+    """The driver's positional parameter marker."""
+    return "%s" if conn.dialect.name == "postgresql" else "?"
 
 
 def active_generation(conn: Connection, group: str) -> int:
@@ -260,36 +458,68 @@ def derive(metric: AnyMetric, a: Number, b: Number) -> Number:
     return Decimal(a or 0) - Decimal(b or 0)
 
 
-def combine(metric: AnyMetric, rows: Sequence[Row]) -> Number:
-    """Merge bucket rows into the metric's figure (sum over sum, sketch merges)."""
-    n = sum(r[3] for r in rows)
-    total = sum(r[4] for r in rows)
-    if isinstance(metric, DurationMetric):
-        return _quantile(rows, metric.q)
-    if isinstance(metric, CumulativeMetric):
-        return Decimal(total).scaleb(-metric.scale)
-    assert isinstance(metric, EventMetric)
-    kind, scale = metric.kind, metric.scale
-    if kind == "count":
-        return n
-    if kind == "distinct":  # no values: zero distinct values
-        return round(merge_distinct([r[7] for r in rows if r[7] is not None]))
-    if kind == "sum":
-        return Decimal(total).scaleb(-scale)
-    if n == 0:
-        return None
-    if kind == "avg":
-        return (Decimal(total) / n).scaleb(-scale)
-    if kind == "min":
-        return Decimal(min(r[5] for r in rows if r[5] is not None)).scaleb(-scale)
-    if kind == "max":
-        return Decimal(max(r[6] for r in rows if r[6] is not None)).scaleb(-scale)
-    return _quantile(rows, metric.q or 0.5)
+class Folded:
+    """Bucket rows added up per point: counts and totals summed, the extremes kept, the
+    sketches listed; then the metric's figure at every point (sum over sum, sketch merges)."""
+
+    __slots__ = ("high", "low", "n", "sketches", "total")
+
+    def __init__(self, size: int) -> None:
+        self.n = [0] * size
+        self.total = [0] * size
+        self.low: list[int | None] = [None] * size
+        self.high: list[int | None] = [None] * size
+        self.sketches: list[list[bytes] | None] = [None] * size
+
+    def add(self, point: int, row: Row) -> None:
+        self.n[point] += row[3]
+        self.total[point] += row[4]
+        low, high, sketch = row[5], row[6], row[7]
+        if low is not None:
+            kept = self.low[point]
+            self.low[point] = low if kept is None else min(kept, low)
+        if high is not None:
+            kept = self.high[point]
+            self.high[point] = high if kept is None else max(kept, high)
+        if sketch is not None:
+            listed = self.sketches[point]
+            if listed is None:
+                self.sketches[point] = [sketch]
+            else:
+                listed.append(sketch)
+
+    def values(self, metric: AnyMetric) -> list[Number]:
+        if isinstance(metric, DurationMetric):
+            return [_quantile(s or (), metric.q) for s in self.sketches]
+        if isinstance(metric, CumulativeMetric):
+            return [Decimal(t).scaleb(-metric.scale) for t in self.total]
+        assert isinstance(metric, EventMetric)
+        kind, exponent = metric.kind, -metric.scale
+        if kind == "count":
+            return list(self.n)
+        if kind == "distinct":  # no values: zero distinct values
+            return [round(merge_distinct(s or [])) for s in self.sketches]
+        if kind == "sum":
+            return [Decimal(t).scaleb(exponent) for t in self.total]
+        if kind == "avg":
+            return [
+                (Decimal(t) / n).scaleb(exponent) if n else None
+                for n, t in zip(self.n, self.total, strict=True)
+            ]
+        if kind in ("min", "max"):
+            extremes = self.low if kind == "min" else self.high
+            return [
+                Decimal(v).scaleb(exponent) if n and v is not None else None
+                for n, v in zip(self.n, extremes, strict=True)
+            ]
+        q = metric.q or 0.5
+        return [
+            _quantile(s or (), q) if n else None for n, s in zip(self.n, self.sketches, strict=True)
+        ]
 
 
-def _quantile(rows: Sequence[Row], q: float) -> float | None:
+def _quantile(sketches: Iterable[bytes], q: float) -> float | None:
     sketch = QuantileSketch()
-    for row in rows:
-        if row[7] is not None:
-            sketch.merge(QuantileSketch.from_bytes(row[7]))
+    for data in sketches:
+        sketch.merge(QuantileSketch.from_bytes(data))
     return sketch.quantile(q)
