@@ -119,11 +119,13 @@ def check_same(series: dict[str, list[Any]], expected: dict[str, dict[int, Any]]
             raise AssertionError(f"{metric}: MetricsQuery and GROUP BY differ at {wrong[:3]}")
 
 
-def measure(url: str, last_occurred: str, config: Path, runs: int) -> QueryResult:
-    """Median times of both ways over the 30 days ending at the store's last hour."""
+def measure(
+    url: str, last_occurred: str, config: Path, runs: int, window: timedelta = WINDOW
+) -> QueryResult:
+    """Median times of both ways over the ``window`` ending at the store's last hour."""
     settings = load_settings(config)
     end = window_end(last_occurred)
-    start = end - WINDOW
+    start = end - window
     postgres = not url.startswith("sqlite")
     engine = make_engine(url, pool_size=2, application_name="bench-query")
     query = MetricsQuery.from_settings(engine, settings)
