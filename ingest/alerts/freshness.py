@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from domain.eventstore import EventStore
+from domain.eventstore import START, EventStore
 from ingest.checkpoints import load_checkpoint
 from ingest.metrics.query import active_generation
 from ingest.metrics.storage import read_counters
@@ -44,6 +44,8 @@ def evaluation_moment(
         counters = read_counters(conn, active_generation(conn, group))
     mark = counters.get("watermark", 0)
     watermark = from_epoch(mark) if mark else None
+    if checkpoint == START:  # the metrics group has read nothing yet: nothing to evaluate
+        return Moment(None, False, 0.0, None)
     lag_s = 0.0
     if checkpoint < store.head():
         pending = store.read_all(checkpoint, 1)

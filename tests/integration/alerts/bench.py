@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from domain.eventstore import START, Checkpoint
 from domain.eventstore.sql import SqlEventStore
 from ingest.alerts import storage
 from ingest.alerts import tables as st
 from ingest.alerts.loop import AlertService
 from ingest.alerts.tick import TickReport
+from ingest.checkpoints import advance_checkpoint, ensure_checkpoint
 from ingest.metrics import storage as metric_tables
 from ingest.metrics.query import MetricsQuery, Number
 from ingest.metrics.timegrid import to_epoch
@@ -83,6 +85,9 @@ class Bench:
         self.engine = store.engine
         self.clock = clock
         create_read_model(self.engine, metric_tables.metadata, st.metadata)
+        with self.engine.begin() as conn:  # the metrics group has read something
+            if ensure_checkpoint(conn, "kpis") == START:
+                advance_checkpoint(conn, "kpis", 0, START, Checkpoint(1, 1))
         self.metrics = ScriptedMetrics(self.engine, settings)
         self.environ = environ or {}
         self.service = self.restart(settings)

@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from ingest.alerts import storage as st
 from ingest.alerts.loop import AlertService
@@ -124,3 +125,23 @@ def test_an_evaluation_older_than_the_stored_one_never_moves_the_state_back(
         assert bench.transitions() == [("normal", "firing"), ("firing", "normal")]
     finally:
         late_store.engine.dispose()
+
+
+def test_nothing_is_evaluated_before_the_metrics_group_has_read_any_event(
+    sqlite_db: str, clock: ManualClock
+) -> None:
+    """A fresh deployment (or `make demo` starting) has an empty read model: `deposits
+    == 0 for 10m` would page at once although nothing was measured yet."""
+    store = open_store(sqlite_db, clock)
+    try:
+        bench = Bench(store, settings_with([SPIKE]), clock)
+        with store.engine.begin() as conn:  # as before the ingest's first batch
+            conn.execute(text("UPDATE ingest_checkpoints SET tx_id = 0, position = 0"))
+        bench.set("failure_rate", 0.3)
+        bench.tick()
+        with store.engine.connect() as conn:
+            status = st.load_states(conn)["spike"].status
+        assert (status.state, status.evaluated_at) == ("normal", None)  # never evaluated
+        assert bench.transitions() == [] and bench.notifications() == []
+    finally:
+        store.engine.dispose()
