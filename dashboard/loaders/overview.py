@@ -12,7 +12,7 @@ from sqlalchemy import select
 from dashboard.timerange import TimeRange
 from ingest.metrics.definitions import AnyMetric, CumulativeMetric, is_level
 from ingest.metrics.query import Figure, MetricsQuery, Number, Point, active_generation
-from ingest.metrics.storage import buckets
+from ingest.metrics.storage import rollups
 from ingest.metrics.timegrid import DAY
 
 Dimensions = dict[str, dict[str, list[str]]]  # dimension -> value -> metrics having it
@@ -116,13 +116,13 @@ def dimension_values(query: MetricsQuery, names: Sequence[str]) -> Dimensions:
     with query.engine.connect() as conn:
         generation = active_generation(conn, query.group)
         rows = conn.execute(
-            select(buckets.c.metric, buckets.c.dim)
+            select(rollups.c.metric, rollups.c.dim)
             .distinct()
             .where(
-                buckets.c.generation == generation,
-                buckets.c.resolution == DAY,
-                buckets.c.metric.in_(sorted({p for ps in sources.values() for p in ps})),
-                buckets.c.dim != "",
+                rollups.c.generation == generation,
+                rollups.c.resolution == DAY,
+                rollups.c.metric.in_(sorted({p for ps in sources.values() for p in ps})),
+                rollups.c.dim != "",
             )
         ).all()
     seen: dict[str, set[str]] = {}

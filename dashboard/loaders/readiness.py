@@ -7,10 +7,10 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
 from ingest.event_counts import event_counts
-from ingest.metrics.storage import buckets
+from ingest.metrics.storage import buckets, rollups
 from ingest.readmodel import status
 
-REQUIRED = (status.name, buckets.name, event_counts.name)
+REQUIRED = (status.name, buckets.name, rollups.name, event_counts.name)
 
 
 def not_ready(engine: Engine) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from ingest.metrics.aggregation import (
 from ingest.metrics.definitions import parts
 from ingest.metrics.timegrid import MINUTE
 from ingest.projection import Projection
+
+log = logging.getLogger(__name__)
 
 
 def stores_figures(metric: AnyMetric) -> bool:
@@ -81,6 +84,9 @@ class MetricsProjection(Projection):
         """Reconcile the stored definitions with the configured ones; return the metrics
         that need a backfill (new or changed, unless the generation starts from nothing)."""
         stored = storage.stored_definitions(conn, generation)
+        moved = storage.move_rollups(conn, generation, stored)
+        if moved:
+            log.info("generation %d: moved %d roll-up rows to their own table", generation, moved)
         wanted = {m.name: fingerprint(m) for m in self.metrics}
         for name, (print_, _) in stored.items():
             if wanted.get(name) != print_:

@@ -31,7 +31,7 @@ from ingest.metrics.definitions import (
     parts,
 )
 from ingest.metrics.sketches import QuantileSketch, merge_distinct
-from ingest.metrics.storage import buckets, definitions
+from ingest.metrics.storage import definitions, table_for
 from ingest.metrics.timegrid import (
     DAY,
     HOUR,
@@ -425,7 +425,7 @@ def _bucket_sql(
             "sketch" if columns == "sketch" else f"CAST(NULL AS {blob})",
         ))  # fmt: skip
         statements.append(
-            f"SELECT {number}, bucket_start, {chosen} FROM {buckets.name} "
+            f"SELECT {number}, bucket_start, {chosen} FROM {table_for(resolution).name} "
             f"WHERE generation = {mark} AND metric = {mark} AND resolution = {mark} "
             f"AND bucket_start >= {mark} AND bucket_start < {mark}"
             + ("" if dim is None else f" AND dim = {mark}")

@@ -24,21 +24,37 @@ from domain.eventstore.engine import dialect_insert
 from ingest.bulk import upsert_rows
 
 metadata = MetaData()
+MINUTE_RESOLUTION = 60
 
-buckets = Table(
-    "rm_metric_buckets",
-    metadata,
-    Column("generation", Integer, primary_key=True),
-    Column("metric", String(100), primary_key=True),
-    Column("resolution", Integer, primary_key=True),  # 60 | 3600 | 86400 (business day)
-    Column("bucket_start", BigInteger, primary_key=True),  # epoch seconds
-    Column("dim", String(200), primary_key=True),  # value of `by`, "" when none
-    Column("n", BigInteger, nullable=False),
-    Column("total", BigInteger, nullable=False),  # scaled integer (2 decimals: fen)
-    Column("vmin", BigInteger),
-    Column("vmax", BigInteger),
-    Column("sketch", LargeBinary),
-)
+
+def _bucket_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("generation", Integer, primary_key=True),
+        Column("metric", String(100), primary_key=True),
+        Column("resolution", Integer, primary_key=True),  # 60 | 3600 | 86400 (business day)
+        Column("bucket_start", BigInteger, primary_key=True),  # epoch seconds
+        Column("dim", String(200), primary_key=True),  # value of `by`, "" when none
+        Column("n", BigInteger, nullable=False),
+        Column("total", BigInteger, nullable=False),  # scaled integer (2 decimals: fen)
+        Column("vmin", BigInteger),
+        Column("vmax", BigInteger),
+        Column("sketch", LargeBinary),
+    )
+
+
+# Minute buckets, and the hour and business-day roll-ups in a table of their own: a 30-day
+# chart reads hour rows, which among the minute rows of every metric were spread over
+# thousands of pages (PostgreSQL, 1M events: ~24k hour rows on ~12.8k heap pages).
+buckets = _bucket_table("rm_metric_buckets")
+rollups = _bucket_table("rm_metric_rollups")
+
+
+def table_for(resolution: int) -> Table:
+    """Where buckets of ``resolution`` live: minutes in ``buckets``, the rest in ``rollups``."""
+    return buckets if resolution == MINUTE_RESOLUTION else rollups
+
 
 spans = Table(
     "rm_metric_spans",
@@ -66,8 +82,7 @@ definitions = Table(
     Column("live", Integer, nullable=False),  # 0 while it is being backfilled from history
 )
 
-BucketKey = tuple[str, int, int, str]
-MINUTE_RESOLUTION = 60  # metric, resolution, bucket_start, dim
+BucketKey = tuple[str, int, int, str]  # metric, resolution, bucket_start, dim
 
 
 def _least(conn: Connection, a: Any, b: Any) -> Any:
@@ -103,10 +118,35 @@ def upsert_buckets(conn: Connection, generation: int, rows: Sequence[BucketRow])
     merge = _BUCKET_MERGE.format(
         least="least" if postgres else "min", greatest="greatest" if postgres else "max"
     )
-    upsert_rows(
-        conn, buckets.name, _BUCKET_COLUMNS, [(generation, *row) for row in rows],
-        key=_BUCKET_KEY, merge=merge,
-    )  # fmt: skip
+    minutes = [(generation, *row) for row in rows if row[1] == MINUTE_RESOLUTION]
+    coarser = [(generation, *row) for row in rows if row[1] != MINUTE_RESOLUTION]
+    for table, chosen in ((buckets, minutes), (rollups, coarser)):
+        upsert_rows(conn, table.name, _BUCKET_COLUMNS, chosen, key=_BUCKET_KEY, merge=merge)
+
+
+def move_rollups(conn: Connection, generation: int, metrics: Iterable[str]) -> int:
+    """Move hour and day rows that an older version kept in ``rm_metric_buckets`` into
+    ``rm_metric_rollups`` (once; afterwards one index probe per metric finds none).
+    Returns how many rows moved."""
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    moved = 0
+    for metric in sorted(metrics):
+        where = f"generation = {mark} AND metric = {mark} AND resolution > {MINUTE_RESOLUTION}"
+        if (
+            conn.exec_driver_sql(
+                f"SELECT 1 FROM {buckets.name} WHERE {where} LIMIT 1", (generation, metric)
+            ).first()
+            is None
+        ):
+            continue
+        columns = ", ".join(_BUCKET_COLUMNS)
+        moved += conn.exec_driver_sql(
+            f"INSERT INTO {rollups.name} ({columns}) SELECT {columns} FROM {buckets.name} "
+            f"WHERE {where}",
+            (generation, metric),
+        ).rowcount
+        conn.exec_driver_sql(f"DELETE FROM {buckets.name} WHERE {where}", (generation, metric))
+    return moved
 
 
 def latest_minutes(conn: Connection, generation: int, metrics: Iterable[str]) -> dict[str, int]:
@@ -155,7 +195,15 @@ def stored_sketches(
     conn: Connection, generation: int, keys: Iterable[BucketKey]
 ) -> dict[BucketKey, bytes]:
     columns = ("metric", "resolution", "bucket_start", "dim", "sketch")
-    rows = _select_keyed(conn, "rm_metric_buckets", columns, list(keys), generation)
+    wanted = list(keys)
+    rows = [
+        row
+        for table, chosen in (
+            (buckets, [k for k in wanted if k[1] == MINUTE_RESOLUTION]),
+            (rollups, [k for k in wanted if k[1] != MINUTE_RESOLUTION]),
+        )
+        for row in _select_keyed(conn, table.name, columns, chosen, generation)
+    ]
     return {(r[0], int(r[1]), int(r[2]), r[3]): bytes(r[4]) for r in rows if r[4] is not None}
 
 
@@ -224,7 +272,7 @@ def read_counters(conn: Connection, generation: int) -> dict[str, int]:
 
 
 def drop_generation(conn: Connection, generation: int) -> None:
-    for table in (buckets, spans, counters, definitions):
+    for table in (buckets, rollups, spans, counters, definitions):
         conn.execute(delete(table).where(table.c.generation == generation))
 
 
@@ -250,7 +298,7 @@ def define(conn: Connection, generation: int, metric: str, fingerprint: str, liv
 
 def drop_metric(conn: Connection, generation: int, metric: str) -> None:
     """Forget one metric's figures (it was removed, or its definition changed)."""
-    for table in (buckets, spans, definitions):
+    for table in (buckets, rollups, spans, definitions):
         conn.execute(
             delete(table).where(table.c.generation == generation, table.c.metric == metric)
         )
