@@ -59,6 +59,15 @@ def time_controls(zone: str, default_refresh: int) -> None:
                   persist_state="session")  # fmt: skip
 
 
+def current_view_or_stop(zone: str) -> View:
+    """``current_view``, or the page stops with the reason the range is not usable."""
+    try:
+        return current_view(zone)
+    except RangeError as exc:
+        st.warning(str(exc))
+        st.stop()
+
+
 def current_view(zone: str, now: datetime | None = None) -> View:
     """The range as of now (a preset moves with the clock at every refresh)."""
     name = st.session_state.get("range", "24h")

@@ -39,12 +39,16 @@ CURRENT_VERSIONS = {name: cls.schema_version for name, cls in EVENT_TYPES.items(
 def upcast_all(events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
     """Every record at its type's current schema version (the same list when all are)."""
     current = CURRENT_VERSIONS
-    if all(current.get(e.event_type, e.schema_version) == e.schema_version for e in events):
+    behind = [
+        i for i, e in enumerate(events)
+        if current.get(e.event_type, e.schema_version) != e.schema_version
+    ]  # fmt: skip
+    if not behind:
         return events
-    return [
-        e if current.get(e.event_type, e.schema_version) == e.schema_version else upcast_record(e)
-        for e in events
-    ]
+    lifted = list(events)
+    for i in behind:
+        lifted[i] = upcast_record(lifted[i])
+    return lifted
 
 
 class BatchApplier:

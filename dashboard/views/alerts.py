@@ -9,7 +9,6 @@ from dashboard import cached, charts, controls, session
 from dashboard.format import NONE, figure, local_time, percent
 from dashboard.loaders import alerts
 from dashboard.resources import context
-from dashboard.timerange import RangeError
 from domain.clock import utc_now
 
 TRANSITIONS_SHOWN = 200
@@ -26,11 +25,7 @@ if not settings.alerts.rules:
     st.stop()
 if not settings.alerts.enabled:
     st.warning("Alerts are disabled (alerts.enabled: false): states below are the last known.")
-try:
-    first = controls.current_view(zone)
-except RangeError as exc:
-    st.warning(str(exc))
-    st.stop()
+first = controls.current_view_or_stop(zone)
 
 
 def state_style(state: str) -> str:

@@ -9,7 +9,6 @@ from dashboard.format import local_time
 from dashboard.loaders import alerts, marks
 from dashboard.loaders.overview import selection
 from dashboard.resources import context
-from dashboard.timerange import RangeError
 from ingest.metrics.windows import parse_duration
 
 ctx = context()
@@ -35,11 +34,7 @@ charted = st.sidebar.multiselect(
     format_func=titles.__getitem__, persist_state="session",
     help="Every KPI has a tile; these also get a chart",
 )  # fmt: skip
-try:
-    first = controls.current_view(zone)
-except RangeError as exc:
-    st.warning(str(exc))
-    st.stop()
+first = controls.current_view_or_stop(zone)
 
 
 @st.fragment(run_every=first.refresh_s)

@@ -9,7 +9,6 @@ import streamlit as st
 from dashboard import cached, charts, controls, session
 from dashboard.format import local_time
 from dashboard.resources import context
-from dashboard.timerange import RangeError
 
 DEAD_LETTERS_SHOWN = 20
 
@@ -17,11 +16,7 @@ ctx = context()
 session.require(ctx, "pipeline")
 zone = ctx.settings.business_timezone
 st.title("Pipeline")
-try:
-    first = controls.current_view(zone)
-except RangeError as exc:
-    st.warning(str(exc))
-    st.stop()
+first = controls.current_view_or_stop(zone)
 
 
 @st.fragment(run_every=first.refresh_s)

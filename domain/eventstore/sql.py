@@ -36,7 +36,7 @@ from domain.eventstore.records import (
     StreamAppend,
 )
 from domain.eventstore.schema import create_schema
-from domain.eventstore.sql_rows import COLUMNS, decode_rows
+from domain.eventstore.sql_rows import decode_rows, select_events
 from domain.eventstore.sql_write import NOTIFY_CHANNEL, SqlSession, SqlWriter
 
 __all__ = ["NOTIFY_CHANNEL", "SqlEventStore"]
@@ -52,8 +52,6 @@ class SqlEventStore(EventStore):
         self.engine = engine
         self._clock = clock
         self._postgres = engine.dialect.name == "postgresql"
-        payload = "payload::text, metadata::text" if self._postgres else "payload, metadata"
-        self._select = f"SELECT {COLUMNS}, {payload} FROM events"
         # Only rows of transactions older than every running one: a later commit can never
         # land behind a reader's checkpoint (see the module docstring).
         self._committed = f" AND tx_id < ({_XMIN})" if self._postgres else ""
@@ -61,7 +59,8 @@ class SqlEventStore(EventStore):
         self._writer = SqlWriter(engine, clock)
         mark = "%s" if self._postgres else "?"
         self._read_all = (
-            f"{self._select} WHERE (tx_id, position) > ({mark}, {mark}){self._committed} "
+            f"{select_events(self._postgres)} WHERE (tx_id, position) > ({mark}, {mark})"
+            f"{self._committed} "
             f"ORDER BY tx_id, position LIMIT {mark}"
         )
 

@@ -26,6 +26,12 @@ COLUMNS = (
 )
 
 
+def select_events(postgres: bool) -> str:
+    """``SELECT`` of every column ``decode_rows`` expects (JSON as text) ``FROM events``."""
+    text = "::text" if postgres else ""
+    return f"SELECT {COLUMNS}, payload{text}, metadata{text} FROM events"
+
+
 _LAZY_FIELDS = ("occurred_at", "recorded_at", "payload", "metadata")
 _SLOTS = {name: RecordedEvent.__dict__[name] for name in _LAZY_FIELDS}
 

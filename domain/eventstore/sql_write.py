@@ -46,7 +46,7 @@ from domain.eventstore.records import (
     StreamAppend,
 )
 from domain.eventstore.schema import sqlite_timestamp
-from domain.eventstore.sql_rows import COLUMNS, append_error, conflict, decode_rows
+from domain.eventstore.sql_rows import append_error, conflict, decode_rows, select_events
 
 NOTIFY_CHANNEL = "ledgerlens_events"
 DEADLOCK_DETECTED = "40P01"
@@ -102,7 +102,7 @@ class SqlWriter:
         self.dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         m = "%s" if self.postgres else "?"
         text = "::text" if self.postgres else ""
-        select = f"SELECT {COLUMNS}, payload{text}, metadata{text} FROM events"
+        select = select_events(self.postgres)
         self.load_stream_sql = f"{select} WHERE stream_id = {m} AND version > {m} ORDER BY version"
         s = "%(s)s" if self.postgres else "?1"
         # The snapshot (marked by position -1) and the events after it, ordered by version.

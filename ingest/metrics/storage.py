@@ -85,11 +85,6 @@ definitions = Table(
 BucketKey = tuple[str, int, int, str]  # metric, resolution, bucket_start, dim
 
 
-def _least(conn: Connection, a: Any, b: Any) -> Any:
-    pick = func.least if conn.dialect.name == "postgresql" else func.min
-    return pick(func.coalesce(a, b), func.coalesce(b, a))
-
-
 def _greatest(conn: Connection, a: Any, b: Any) -> Any:
     pick = func.greatest if conn.dialect.name == "postgresql" else func.max
     return pick(func.coalesce(a, b), func.coalesce(b, a))

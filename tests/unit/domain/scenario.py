@@ -27,6 +27,7 @@ from domain.events import (
     UserRegistered,
 )
 from domain.eventstore import EventStore, RecordedEvent
+from domain.eventstore.memory import InMemoryEventStore
 from domain.platform import Platform
 from domain.serialization import from_recorded, to_new_event
 
@@ -45,6 +46,19 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+class EventCountingStore(InMemoryEventStore):
+    """An in-memory store that counts the events aggregates are loaded from."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock=clock)
+        self.events_loaded = 0
+
+    def load_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
+        events = super().load_stream(stream_id, after_version)
+        self.events_loaded += len(events)
+        return events
 
 
 def stream_of(event: DomainEvent) -> str:

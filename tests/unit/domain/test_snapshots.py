@@ -9,23 +9,20 @@ import pytest
 
 from domain.aggregates import Loan, Wallet
 from domain.commands import Deposit, Invest, RegisterUser, RequestWithdrawal, VerifyKyc
-from domain.eventstore import RecordedEvent, Snapshot
+from domain.eventstore import Snapshot
 from domain.eventstore.memory import InMemoryEventStore
 from domain.platform import Platform, bootstrap
-from tests.unit.domain.scenario import T0, FakeClock, Scenario, approved, deposited, user
+from tests.unit.domain.scenario import (
+    T0,
+    EventCountingStore,
+    FakeClock,
+    Scenario,
+    approved,
+    deposited,
+    user,
+)
 
 D = Decimal
-
-
-class EventCountingStore(InMemoryEventStore):
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock=clock)
-        self.events_loaded = 0
-
-    def load_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
-        events = super().load_stream(stream_id, after_version)
-        self.events_loaded += len(events)
-        return events
 
 
 class BrokenSnapshotStore(InMemoryEventStore):

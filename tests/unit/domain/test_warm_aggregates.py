@@ -9,23 +9,12 @@ import pytest
 from domain.aggregates import Wallet
 from domain.commands import Deposit, RegisterUser, RequestWithdrawal, VerifyKyc
 from domain.errors import DomainError
-from domain.eventstore import ConcurrencyError, RecordedEvent
+from domain.eventstore import ConcurrencyError
 from domain.eventstore.memory import InMemoryEventStore
 from domain.platform import bootstrap
-from tests.unit.domain.scenario import FakeClock
+from tests.unit.domain.scenario import EventCountingStore, FakeClock
 
 D = Decimal
-
-
-class CountingStore(InMemoryEventStore):
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock=clock)
-        self.events_loaded = 0
-
-    def load_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
-        events = super().load_stream(stream_id, after_version)
-        self.events_loaded += len(events)
-        return events
 
 
 def funded(store: InMemoryEventStore, clock: FakeClock, **options: int) -> None:
@@ -36,7 +25,7 @@ def funded(store: InMemoryEventStore, clock: FakeClock, **options: int) -> None:
 
 
 def test_a_committed_aggregate_is_reused_reading_only_its_last_event(clock: FakeClock) -> None:
-    store = CountingStore(clock)
+    store = EventCountingStore(clock)
     funded(store, clock)
     platform = bootstrap(store, clock=clock, snapshot_interval=0)
     platform.handle(Deposit(user_id="U1", amount=D("1.00"), channel="alipay"))  # cold
@@ -51,7 +40,7 @@ def test_a_committed_aggregate_is_reused_reading_only_its_last_event(clock: Fake
 def test_events_appended_by_another_writer_are_applied_to_a_kept_aggregate(
     clock: FakeClock,
 ) -> None:
-    store = CountingStore(clock)
+    store = EventCountingStore(clock)
     funded(store, clock)
     mine, other = bootstrap(store, clock=clock), bootstrap(store, clock=clock)
     mine.handle(Deposit(user_id="U1", amount=D("1.00"), channel="alipay"))  # kept at v2
@@ -64,7 +53,7 @@ def test_events_appended_by_another_writer_are_applied_to_a_kept_aggregate(
 def test_a_kept_aggregate_the_stream_does_not_prove_is_dropped_and_reloaded(
     clock: FakeClock,
 ) -> None:
-    store = CountingStore(clock)
+    store = EventCountingStore(clock)
     funded(store, clock)
     platform = bootstrap(store, clock=clock)
     platform.handle(Deposit(user_id="U1", amount=D("1.00"), channel="alipay"))
