@@ -21,6 +21,7 @@ event_counts = Table(
     Column("event_type", String(100), primary_key=True),
     Column("minute", BigInteger, primary_key=True),  # epoch minute (UTC) of occurred_at
     Column("events", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 
@@ -30,7 +31,7 @@ class EventCounts(Projection):
     def handle_batch(
         self, events: Sequence[RecordedEvent], conn: Connection, generation: int
     ) -> None:
-        counts = Counter((e.event_type, int(e.occurred_at.timestamp()) // 60) for e in events)
+        counts = Counter((e.event_type, e.occurred_minute() // 60) for e in events)
         if not counts:
             return
         upsert_rows(

@@ -59,6 +59,10 @@ class RecordedEvent:
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(self.tx_id, self.position)
 
+    def occurred_minute(self) -> int:
+        """Epoch seconds of the start of the UTC minute ``occurred_at`` falls in."""
+        return int(self.occurred_at.timestamp()) // 60 * 60
+
     def with_payload(self, payload: dict[str, Any], schema_version: int) -> RecordedEvent:
         """This record with its payload in another schema version (an upcast)."""
         return replace(self, payload=payload, schema_version=schema_version)

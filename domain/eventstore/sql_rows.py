@@ -80,6 +80,14 @@ class LazyRecordedEvent(RecordedEvent):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def occurred_minute(self) -> int:
+        """As ``RecordedEvent.occurred_minute``; while ``occurred_at`` is still the stored
+        text, from its minute prefix (one dict lookup, not a datetime parse per event)."""
+        raw = self._raw_occurred_at
+        if raw is _DECODED:
+            return int(self.occurred_at.timestamp()) // 60 * 60
+        return _minute_of_text(raw)
+
     def with_payload(self, payload: dict[str, Any], schema_version: int) -> RecordedEvent:
         """A copy with another payload that leaves the other lazy fields undecoded."""
         copy = object.__new__(LazyRecordedEvent)
@@ -106,6 +114,24 @@ _RAW_SLOTS = {name: LazyRecordedEvent.__dict__[f"_raw_{name}"] for name in _LAZY
 _PLAIN_FIELDS = ("position", "tx_id", "stream_id", "stream_type", "version", "event_type")
 for _name, _decode in _DECODERS.items():
     setattr(LazyRecordedEvent, _name, _lazy(_name, _decode))
+
+
+_MINUTES: dict[str, int] = {}
+
+
+def _minute_of_text(text: str) -> int:
+    """Epoch minute start of an ISO-8601 time as this store writes it (UTC, ``+00:00``):
+    its first 16 characters name the minute, parsed once and remembered. Any other form is
+    parsed whole."""
+    if len(text) >= 19 and text[16] == ":" and text.endswith("+00:00"):
+        prefix = text[:16]
+        found = _MINUTES.get(prefix)
+        if found is None:
+            if len(_MINUTES) >= 100_000:
+                _MINUTES.clear()
+            found = _MINUTES[prefix] = int(datetime.fromisoformat(prefix + "+00:00").timestamp())
+        return found
+    return int(datetime.fromisoformat(text).timestamp()) // 60 * 60
 
 
 def _values(event: RecordedEvent) -> tuple[Any, ...]:

@@ -83,16 +83,22 @@ class Accumulator:
 Updater = Callable[[Mapping[str, Any], int, float, Accumulator], None]
 
 
-def _guarded(name: str, strict: bool, update: Updater) -> Updater:
-    def guarded(payload: Mapping[str, Any], minute: int, moment: float, acc: Accumulator) -> None:
-        try:
-            update(payload, minute, moment, acc)
-        except FieldProblem as problem:
-            if strict:
-                raise
-            acc.problems[f"{problem.kind}:{name}:{problem.field}"] += 1
+@dataclass(frozen=True, slots=True)
+class TypePlan:
+    """What one event type feeds: (metric name, updater) pairs in declaration order, and
+    whether any of them needs the exact moment (durations), not just the minute."""
 
-    return guarded
+    updaters: tuple[tuple[str, Updater], ...]
+    timed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Compiled metrics: event type -> its ``TypePlan``. ``strict``: a field problem raises
+    (dead_letter groups park the event) instead of being counted."""
+
+    types: Mapping[str, TypePlan]
+    strict: bool
 
 
 def _event_updater(metric: EventMetric) -> Updater:
@@ -100,7 +106,7 @@ def _event_updater(metric: EventMetric) -> Updater:
     assert kind == "count" or fld is not None  # guaranteed by the definition's validator
 
     def count(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
-        key = (name, MINUTE, minute, dimension(p, by))
+        key = (name, MINUTE, minute, "" if by is None else dimension(p, by))
         cell = acc.cells.get(key)
         if cell is None:
             acc.cells[key] = [1, 0, None, None, None]
@@ -109,7 +115,7 @@ def _event_updater(metric: EventMetric) -> Updater:
 
     def summed(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
         value = scaled_field(p, fld, scale)  # type: ignore[arg-type]
-        key = (name, MINUTE, minute, dimension(p, by))
+        key = (name, MINUTE, minute, "" if by is None else dimension(p, by))
         cell = acc.cells.get(key)
         if cell is None:
             acc.cells[key] = [1, value, value, value, None]
@@ -217,46 +223,58 @@ def _filtered(where: Callable[[Mapping[str, Any]], bool] | None, update: Updater
     return filtered
 
 
-def compile_metrics(metrics: Sequence[AnyMetric], *, strict: bool) -> dict[str, list[Updater]]:
-    """event_type -> the updaters to run on each event of that type, in declaration order."""
-    table: dict[str, list[Updater]] = defaultdict(list)
+def compile_metrics(metrics: Sequence[AnyMetric], *, strict: bool) -> Plan:
+    """Every event type a metric reads -> the updaters to run on each event of that type,
+    in declaration order."""
+    table: dict[str, list[tuple[str, Updater]]] = defaultdict(list)
+    timed: set[str] = set()
     for metric in metrics:
+        name = metric.name
         if isinstance(metric, EventMetric):
             update = _filtered(compile_where(metric.where), _event_updater(metric))
             for event_type in metric.events:
-                table[event_type].append(_guarded(metric.name, strict, update))
+                table[event_type].append((name, update))
         elif isinstance(metric, DurationMetric):
-            table[metric.start.event].append(_guarded(metric.name, strict, _span_start(metric)))
-            ending = _span_end(metric, metric.end.key, END)
-            table[metric.end.event].append(_guarded(metric.name, strict, ending))
+            table[metric.start.event].append((name, _span_start(metric)))
+            table[metric.end.event].append((name, _span_end(metric, metric.end.key, END)))
             for cancel in metric.cancel:
-                cancelling = _span_end(metric, cancel.key, CANCEL)
-                table[cancel.event].append(_guarded(metric.name, strict, cancelling))
+                table[cancel.event].append((name, _span_end(metric, cancel.key, CANCEL)))
+            timed.update([metric.start.event, metric.end.event, *(c.event for c in metric.cancel)])
         elif isinstance(metric, CumulativeMetric):
             for index, delta in enumerate(metric.deltas):
-                table[delta.event].append(_guarded(metric.name, strict, _delta(metric, index)))
-    return dict(table)
+                table[delta.event].append((name, _delta(metric, index)))
+    types = {t: TypePlan(tuple(updaters), t in timed) for t, updaters in table.items()}
+    return Plan(types, strict)
 
 
-def accumulate(
-    events: Sequence[RecordedEvent], table: dict[str, list[Updater]], acc: Accumulator
-) -> int:
-    """Run every event through its updaters; return how many events no metric reads."""
-    unread = 0
+def accumulate(events: Sequence[RecordedEvent], plan: Plan, acc: Accumulator) -> int:
+    """Run every event through its updaters; return how many events no metric reads.
+
+    The hot loop of a replay: per event one plan lookup, its minute (``occurred_minute``:
+    no datetime parse for rows read as text) and its updaters; a field problem is counted
+    per metric and field (or raised, ``strict``), and the metric's other events go on."""
+    unread = late = 0
     watermark = acc.watermark
+    types, strict, problems = plan.types, plan.strict, acc.problems
     for event in events:
-        updaters = table.get(event.event_type)
-        if updaters is None:
+        entry = types.get(event.event_type)
+        if entry is None:
             unread += 1
             continue
-        moment = event.occurred_at.timestamp()
-        minute = int(moment) // MINUTE * MINUTE
+        minute = event.occurred_minute()
         if minute < watermark:
-            acc.late_events += 1
+            late += 1
         elif minute > watermark:
             watermark = minute
+        moment = event.occurred_at.timestamp() if entry.timed else 0.0
         payload = event.payload
-        for update in updaters:
-            update(payload, minute, moment, acc)
+        for name, update in entry.updaters:
+            try:
+                update(payload, minute, moment, acc)
+            except FieldProblem as problem:
+                if strict:
+                    raise
+                problems[f"{problem.kind}:{name}:{problem.field}"] += 1
     acc.watermark = watermark
+    acc.late_events += late
     return unread

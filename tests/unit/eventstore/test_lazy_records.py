@@ -69,3 +69,27 @@ def test_an_upcast_copy_has_the_new_payload_and_every_other_field_of_the_origina
         expected = dataclasses.replace(eager(), payload={"amount": "1.00"}, schema_version=3)
         assert lifted == expected
         assert record == eager()  # the original is untouched
+
+
+def test_the_occurred_minute_is_the_same_from_stored_text_from_a_datetime_and_eagerly() -> None:
+    minute = int(datetime(2024, 5, 1, 9, 30, tzinfo=UTC).timestamp())
+    for text_times in (True, False):
+        [record] = decode_rows([stored_row(text_times=text_times)], timestamps_are_text=text_times)
+        assert record.occurred_minute() == minute
+    assert eager().occurred_minute() == minute
+
+
+def test_an_occurred_time_in_another_form_or_offset_gives_its_utc_minute() -> None:
+    forms = {
+        "2024-05-01T09:30:59.999999+00:00": (9, 30),  # the last microsecond of the minute
+        "2024-05-01 09:31:00+00:00": (9, 31),  # a space instead of the T, no fraction
+        "2024-05-01T17:30:15+08:00": (9, 30),  # another offset: parsed whole, to UTC
+        "2024-05-01T09:30:15Z": (9, 30),
+    }
+    for text, (hour, minute) in forms.items():
+        row = list(stored_row(text_times=True))
+        row[7] = text
+        [record] = decode_rows([tuple(row)], timestamps_are_text=True)
+        expected = int(datetime(2024, 5, 1, hour, minute, tzinfo=UTC).timestamp())
+        assert record.occurred_minute() == expected, text
+        assert int(record.occurred_at.timestamp()) // 60 * 60 == expected, text
