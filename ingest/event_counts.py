@@ -6,7 +6,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, Table, delete
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    inspect,
+)
 
 from domain.eventstore import RecordedEvent
 from ingest.bulk import upsert_rows
@@ -14,32 +24,60 @@ from ingest.projection import Projection
 
 metadata = MetaData()
 
+# Keyed by minute before event type: the Pipeline page reads a time range of every type,
+# one range of the key (keyed by type first, it read every row of the generation: 114 ms
+# on PostgreSQL for a 24 h window of a 1M-event history, growing with history).
 event_counts = Table(
     "rm_event_counts",
     metadata,
     Column("generation", Integer, primary_key=True),
-    Column("event_type", String(100), primary_key=True),
     Column("minute", BigInteger, primary_key=True),  # epoch minute (UTC) of occurred_at
+    Column("event_type", String(100), primary_key=True),
     Column("events", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+KEY = ("generation", "minute", "event_type")
+
+
+def rekey(conn: Connection) -> bool:
+    """Move a table keyed (generation, event_type, minute) by an older version to the
+    current key, keeping its rows; once (afterwards one catalog lookup finds it done).
+    Returns whether it moved."""
+    found = inspect(conn).get_pk_constraint(event_counts.name)["constrained_columns"]
+    if tuple(found) == KEY:
+        return False
+    name, old = event_counts.name, f"{event_counts.name}_by_type"
+    conn.exec_driver_sql(f"ALTER TABLE {name} RENAME TO {old}")
+    if conn.dialect.name == "postgresql":  # the key's index keeps its name: free it
+        conn.exec_driver_sql(f"ALTER INDEX IF EXISTS {name}_pkey RENAME TO {old}_pkey")
+    event_counts.create(conn)
+    conn.exec_driver_sql(
+        f"INSERT INTO {name} (generation, minute, event_type, events) "
+        f"SELECT generation, minute, event_type, events FROM {old}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {old}")
+    return True
 
 
 class EventCounts(Projection):
     metadata = metadata
 
+    def prepare(self, conn: Connection, generation: int, *, fresh: bool) -> dict[str, str]:
+        rekey(conn)
+        return {}
+
     def handle_batch(
         self, events: Sequence[RecordedEvent], conn: Connection, generation: int
     ) -> None:
-        counts = Counter((e.event_type, e.occurred_minute() // 60) for e in events)
+        counts = Counter((e.occurred_minute() // 60, e.event_type) for e in events)
         if not counts:
             return
         upsert_rows(
             conn,
             event_counts.name,
-            ("generation", "event_type", "minute", "events"),
-            [(generation, t, m, n) for (t, m), n in counts.items()],
-            key=("generation", "event_type", "minute"),
+            ("generation", "minute", "event_type", "events"),
+            [(generation, m, t, n) for (m, t), n in counts.items()],
+            key=KEY,
             merge="events = t.events + excluded.events",
         )
 

@@ -46,6 +46,7 @@ class KpiProjection(Projection):
         self.metrics.drop_generation(conn, generation)
 
     def prepare(self, conn: Connection, generation: int, *, fresh: bool) -> dict[str, str]:
+        self.counts.prepare(conn, generation, fresh=fresh)
         return self.metrics.prepare(conn, generation, fresh=fresh)
 
     def part(self, name: str) -> Projection:
