@@ -11,11 +11,11 @@ key), fetched at once from the driver and folded into per-point columns in one p
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -51,7 +51,7 @@ Number = int | float | Decimal | None
 Row = tuple[int, int, str | None, int, int, int | None, int | None, bytes | None]
 # what one branch of the bucket read selects: resolution, [from, to), one dim value or all
 Branch = tuple[int, int, int, str | None]
-Rows = Mapping[tuple[Branch, str], list[Row]]
+Rows = Mapping[tuple[Branch, str], "list[Row] | Summed"]
 NO_NUMBER = "CAST(NULL AS BIGINT)"
 MAX_SELECTS = 400  # per statement (SQLite allows 500 terms in a compound SELECT)
 
@@ -249,11 +249,12 @@ class MetricsQuery:
                 out[name] = [Point(moment, None, None) for moment in moments]
                 continue
             values = self._series(self.metrics[name], split[name], grid, rows, found)
-            out[name] = [
-                Point(moment, value, dim)
-                for dim in sorted(values, key=lambda d: (d is None, d))
-                for moment, value in zip(moments, values[dim], strict=True)
-            ]
+            points: list[Point] = []
+            for dim in sorted(values, key=lambda d: (d is None, d)):
+                # tuple.__new__ builds a Point without a Python call per point (half the
+                # time of Point(...) for the 14,400 points of 20 series of 30 days)
+                points += map(_new_tuple, repeat(Point), zip(moments, values[dim], repeat(dim)))
+            out[name] = points
         return out
 
     def _grid(self, start: datetime, end: datetime, step: str) -> _Grid:
@@ -285,15 +286,13 @@ class MetricsQuery:
             dims = a.keys() | b.keys()
             if split and any(dim is not None for dim in dims):
                 dims = {dim for dim in dims if dim is not None}  # drop "no rows" runs
-            # a dimension value one part lacks: that part's figure over no rows
-            empty = [Folded(len(grid.starts)).values(self.metric(p)) for p in pair]
-            values = {
-                dim: [
-                    derive(metric, x, y)
-                    for x, y in zip(a.get(dim, empty[0]), b.get(dim, empty[1]), strict=True)
-                ]
-                for dim in dims
-            }
+            size = len(grid.starts)
+            values = {}
+            for dim in dims:
+                # a dimension value one part lacks: that part's figure over no rows
+                x = a[dim] if dim in a else Folded(size).values(self.metric(pair[0]))
+                y = b[dim] if dim in b else Folded(size).values(self.metric(pair[1]))
+                values[dim] = derive_all(metric, x, y)
         found[key] = values
         return values
 
@@ -304,7 +303,12 @@ class MetricsQuery:
         first, step, regular = starts[0], grid.step, grid.resolution != DAY
         found = rows.get((grid.window, metric.name), ())
         runs: dict[str | None, Folded] = {} if split else {None: Folded(size)}
-        if not split and regular:  # the usual case: one run, each row added to its point
+        # the usual case: one row per bucket (dimension values added up in the database),
+        # one bucket per point: the counts and totals are looked up by their starts
+        placed = not split and step == grid.resolution and not self._columns(metric.name)
+        if placed and _place(runs[None], found, starts):
+            found = ()
+        if found and not split and regular:  # one run, each row added to its point
             add = runs[None].add
             for row in found:
                 add((row[1] - first) // step, row)
@@ -367,13 +371,14 @@ class MetricsQuery:
 
     def _read(
         self, conn: Connection, generation: int, reads: Mapping[Branch, Mapping[str, bool]]
-    ) -> dict[tuple[Branch, str], list[Row]]:
+    ) -> dict[tuple[Branch, str], list[Row] | Summed]:
         """Every bucket row each branch names (per branch, metric -> whether its rows'
         dimension values are wanted; False: all values are added up), in one statement
         (or one per ``MAX_SELECTS`` ranges)."""
         wanted = [(branch, name, dims) for branch, names in reads.items()
                   for name, dims in names.items()]  # fmt: skip
-        out: dict[tuple[Branch, str], list[Row]] = {}
+        out: dict[tuple[Branch, str], list[Row] | Summed] = {}
+        postgres = conn.dialect.name == "postgresql"
         for first in range(0, len(wanted), MAX_SELECTS):
             chunk = wanted[first : first + MAX_SELECTS]
             sql, params = _bucket_sql(conn, generation, [
@@ -381,15 +386,31 @@ class MetricsQuery:
             ])  # fmt: skip
             # The driver's cursor and one fetchall: SQLAlchemy's result rows would cost about
             # 1 us a row, and a 30-day hourly series of 20 metrics reads tens of thousands.
-            cursor = conn.connection.cursor()
+            cursor = conn.connection.cursor(binary=True) if postgres else conn.connection.cursor()
             try:
                 cursor.execute(sql, params)
                 fetched = cursor.fetchall()
             finally:
                 cursor.close()
+            if postgres:  # one row of arrays per branch (see _bucket_sql)
+                for number, starts, dims, n, total, low, high, sketches in fetched:
+                    if starts is None:  # no rows in the range
+                        continue
+                    branch, name, split = chunk[number]
+                    if not split and not self._columns(name):
+                        out[branch, name] = Summed(starts, n, total)
+                        continue
+                    none = repeat(None)
+                    out[branch, name] = list(zip(
+                        repeat(number), starts, dims or none, n, total, low or none,
+                        high or none, sketches or none,
+                    ))  # fmt: skip
+                continue
+            listed: dict[tuple[Branch, str], list[Row]] = {}
             for number, rows in groupby(fetched, itemgetter(0)):
                 branch, name, _ = chunk[number]
-                out.setdefault((branch, name), []).extend(rows)
+                listed.setdefault((branch, name), []).extend(rows)
+            out.update(listed)
         return out
 
     def _columns(self, name: str) -> str:
@@ -411,9 +432,11 @@ def _bucket_sql(
     NULLs, typed so that PostgreSQL can match the branches' column types. Rows whose
     dimension values are not wanted and that hold no sketch are added up per bucket start in
     the database (in index order: no sort), so the driver hands over one row per bucket
-    instead of one per dimension value."""
+    instead of one per dimension value. On PostgreSQL each branch hands over its rows as
+    one row of arrays (``_arrays``)."""
     mark = _mark(conn)
-    blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+    postgres = conn.dialect.name == "postgresql"
+    blob = "BYTEA" if postgres else "BLOB"
     statements, params = [], []
     for number, ((resolution, low, high, dim), name, dims, columns) in enumerate(selects):
         added = not dims and columns != "sketch"
@@ -424,17 +447,41 @@ def _bucket_sql(
             else f"{NO_NUMBER}, {NO_NUMBER}",
             "sketch" if columns == "sketch" else f"CAST(NULL AS {blob})",
         ))  # fmt: skip
-        statements.append(
+        statement = (
             f"SELECT {number}, bucket_start, {chosen} FROM {table_for(resolution).name} "
             f"WHERE generation = {mark} AND metric = {mark} AND resolution = {mark} "
             f"AND bucket_start >= {mark} AND bucket_start < {mark}"
             + ("" if dim is None else f" AND dim = {mark}")
             + (" GROUP BY bucket_start" if added else "")
         )
+        if postgres:
+            statement = _arrays(number, statement, dims, columns, added)
+        statements.append(statement)
         params += [generation, name, resolution, low, high]
         if dim is not None:
             params.append(dim)
     return " UNION ALL ".join(statements), params
+
+
+def _arrays(number: int, statement: str, dims: bool, columns: str, added: bool) -> str:
+    """On PostgreSQL, a branch's rows as one row of arrays, a column each (NULL arrays for
+    columns it does not need; NULLs when it has no rows): 17 branches of 30 days of hours
+    hand over 17 rows of a few arrays in the binary format instead of 11.7k rows of eight
+    columns (3-4 ms less to execute and fetch on the 1M-event bench store, and 11.7k tuples
+    fewer for the garbage collector).
+    The arrays are built in one aggregation, so their elements line up row by row, in the
+    order of the branch (a bucket's dimension values in index order)."""
+    if not added:  # (index order: no sort)
+        statement += " ORDER BY bucket_start, dim"
+    names = "k, bucket_start, dim, n, total, vmin, vmax, sketch"
+    typed = {"dim": "VARCHAR[]", "vmin": "BIGINT[]", "vmax": "BIGINT[]", "sketch": "BYTEA[]"}
+    needed = {"dim": dims, "vmin": columns == "vmin, vmax", "vmax": columns == "vmin, vmax",
+              "sketch": columns == "sketch"}  # fmt: skip
+    chosen = ", ".join(
+        f"array_agg({c})" if needed.get(c, True) else f"CAST(NULL AS {typed[c]})"
+        for c in names.split(", ")[1:]
+    )
+    return f"SELECT {number}, {chosen} FROM ({statement}) AS b{number} ({names})"
 
 
 def _mark(conn: Connection) -> str:
@@ -456,6 +503,57 @@ def derive(metric: AnyMetric, a: Number, b: Number) -> Number:
             return None
         return float(Decimal(a) / Decimal(b))
     return Decimal(a or 0) - Decimal(b or 0)
+
+
+def derive_all(metric: AnyMetric, a: Sequence[Number], b: Sequence[Number]) -> list[Number]:
+    """``derive`` of every pair of points (the same figures, without a call per point)."""
+    if isinstance(metric, RatioMetric):
+        return [
+            None if x is None or not y else float(Decimal(x) / Decimal(y))
+            for x, y in zip(a, b, strict=True)
+        ]
+    return [Decimal(x or 0) - Decimal(y or 0) for x, y in zip(a, b, strict=True)]
+
+
+_new_tuple = tuple.__new__
+_start, _n, _total = itemgetter(1), itemgetter(3), itemgetter(4)
+
+
+class Summed:
+    """The rows of a branch added up per bucket start in the database, as PostgreSQL hands
+    them over: a column each. Iterated, its rows (with no dimension, extremes or sketch;
+    their branch number, which nothing reads from them, 0)."""
+
+    __slots__ = ("n", "starts", "total")
+
+    def __init__(self, starts: list[int], n: list[int], total: list[int]) -> None:
+        self.starts, self.n, self.total = starts, n, total
+
+    def __iter__(self) -> Iterator[Row]:
+        none = repeat(None)
+        return zip(repeat(0), self.starts, none, self.n, self.total, none, none, none)
+
+
+def _place(folded: Folded, rows: Iterable[Row], starts: Sequence[int]) -> bool:
+    """Put each row's count and total at the point starting at its bucket, when every row
+    is the only one of its bucket and every bucket starts a point (the same sums as adding
+    them up one row at a time); False, and nothing changed, otherwise."""
+    if isinstance(rows, Summed):
+        keys, n, total = rows.starts, rows.n, rows.total
+    else:
+        keys, n, total = list(map(_start, rows)), list(map(_n, rows)), list(map(_total, rows))
+    if not keys:
+        return True
+    if keys == starts:  # a bucket at every point, in order
+        folded.n, folded.total = list(n), list(total)
+        return True
+    counts = dict(zip(keys, n, strict=True))
+    if len(counts) != len(keys) or not counts.keys() <= set(starts):
+        return False
+    totals = dict(zip(keys, total, strict=True))
+    folded.n = list(map(counts.get, starts, repeat(0)))
+    folded.total = list(map(totals.get, starts, repeat(0)))
+    return True
 
 
 class Folded:
@@ -492,7 +590,7 @@ class Folded:
         if isinstance(metric, DurationMetric):
             return [_quantile(s or (), metric.q) for s in self.sketches]
         if isinstance(metric, CumulativeMetric):
-            return [Decimal(t).scaleb(-metric.scale) for t in self.total]
+            return list(map(Decimal.scaleb, map(Decimal, self.total), repeat(-metric.scale)))
         assert isinstance(metric, EventMetric)
         kind, exponent = metric.kind, -metric.scale
         if kind == "count":
@@ -500,7 +598,7 @@ class Folded:
         if kind == "distinct":  # no values: zero distinct values
             return [round(merge_distinct(s or [])) for s in self.sketches]
         if kind == "sum":
-            return [Decimal(t).scaleb(exponent) for t in self.total]
+            return list(map(Decimal.scaleb, map(Decimal, self.total), repeat(exponent)))
         if kind == "avg":
             return [
                 (Decimal(t) / n).scaleb(exponent) if n else None
