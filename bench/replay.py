@@ -7,6 +7,8 @@ line. Modes:
   (with the ingest runtime's garbage-collector settings, ``ingest/collector.py``);
 - ``noop``: the ingest runtime, ``--once`` from START, with a do-nothing projection
   (read, checkpoint, commit);
+- ``decode``: the ingest runtime with a projection that decodes the payload and the minute
+  of every event a configured metric reads, and computes nothing (the kpis replay's floor);
 - ``kpis``: the ingest runtime running the shipped config's ``kpis`` group.
 
 The caller resets the read model first (``bench.stores.reset_read_model``).
@@ -55,6 +57,33 @@ class NoopProjection(Projection):
         return None
 
 
+class DecodeProjection(Projection):
+    """Decodes what any Python projection of the shipped metrics must read, and computes
+    nothing: the payload and the minute of every event of a type a metric reads. The floor
+    under the kpis replay (reading + decoding), measured beside it."""
+
+    def __init__(self, types: str) -> None:  # comma-separated (group options are scalars)
+        self.types = frozenset(types.split(","))
+
+    def handle_batch(
+        self, events: Sequence[RecordedEvent], conn: Connection, generation: int
+    ) -> None:
+        types = self.types
+        for event in events:
+            if event.event_type in types:
+                event.payload  # noqa: B018 - decoding is the point
+                event.occurred_minute()
+
+
+def read_types(settings: Any) -> list[str]:
+    """Event types the configured metrics read."""
+    from ingest.metrics.aggregation import compile_metrics
+    from ingest.metrics.projection import stores_figures
+
+    plan = compile_metrics([m for m in settings.metrics if stores_figures(m)], strict=False)
+    return sorted(plan.types)
+
+
 def raw_scan(url: str) -> int:
     tune_collector()  # the same collector settings as the runtime it is compared with
     postgres = not url.startswith("sqlite")
@@ -97,6 +126,13 @@ def run_ingest(
         group = GroupSettings(name="noop", handler="bench.replay:NoopProjection", critical=True)
         settings = settings.model_copy(update={"groups": [group]})
         runtime = bootstrap(settings)
+    elif mode == "decode":
+        group = GroupSettings(
+            name="decode", handler="bench.replay:DecodeProjection", critical=True,
+            options={"types": ",".join(read_types(settings))},
+        )  # fmt: skip
+        settings = settings.model_copy(update={"groups": [group]})
+        runtime = bootstrap(settings)
     else:
         runtime = bootstrap(settings, only=["kpis"])
     started = time.perf_counter()
@@ -117,7 +153,7 @@ def run_ingest(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.replay")
-    parser.add_argument("mode", choices=["raw", "noop", "kpis"])
+    parser.add_argument("mode", choices=["raw", "noop", "decode", "kpis"])
     parser.add_argument("url")
     parser.add_argument("--config", type=Path, default=Path("config.yaml"))
     parser.add_argument("--profile", type=Path, help="write cProfile stats here")
