@@ -143,6 +143,12 @@ def copy_events(
                 f'FROM "{source.name}".events{where} ORDER BY position',
                 () if last is None else (last,),
             )
+            # the copied positions were given explicitly: move the sequence past them, so
+            # that a later append (a live run on a copy) does not collide with position 1
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('\"{target}\".events', 'position'), "
+                f'(SELECT max(position) FROM "{target}".events))'
+            )
     analyze(backend, url)
 
 
