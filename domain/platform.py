@@ -100,7 +100,8 @@ class Platform:
                 return previous
             recorded = unit.append(command_id=command.command_id)
         unit.save_snapshots()  # after the commit: a snapshot is only a cache
-        self.repository.keep(unit.aggregates)  # committed: they match the store
+        stamp = getattr(session, "warm_stamp", None)  # as of the committed transaction
+        self.repository.keep(unit.aggregates, stamp)  # committed: they match the store
         return recorded
 
     def decide(self, unit: UnitOfWork, command: Command) -> list[DomainEvent]:

@@ -31,6 +31,10 @@ class AggregateRepository:
     its version on: the stored event at that version proves the stream reached it (else
     the aggregate is dropped and loaded the usual way), and later events, by any writer,
     are applied. So a load is still one statement, and it sees everything committed.
+    Except when the session can vouch that nothing was appended to the stream since the
+    aggregate was kept (``trusts``: a SQLite write session, holding the write lock, whose
+    store knows every transaction since; ``domain/eventstore/sql_write.py``): then the
+    aggregate is used as kept, with no statement.
     """
 
     def __init__(
@@ -47,12 +51,14 @@ class AggregateRepository:
         self.snapshot_interval = snapshot_interval
         self._clock = clock
         self.warm_capacity = warm_capacity
-        self._warm: dict[str, Aggregate] = {}  # insertion order: oldest first
+        # stream id -> (aggregate, the stamp of the session it was committed in); oldest first
+        self._warm: dict[str, tuple[Aggregate, object]] = {}
         self._warm_lock = threading.Lock()
 
-    def keep(self, aggregates: Iterable[Aggregate]) -> None:
+    def keep(self, aggregates: Iterable[Aggregate], stamp: object = None) -> None:
         """Keep aggregates whose state is exactly the stored stream up to their version
-        (committed, nothing staged) for the next ``load``; the oldest go beyond capacity."""
+        (committed, nothing staged) for the next ``load``; the oldest go beyond capacity.
+        ``stamp``: the committed session's ``warm_stamp``, if it has one (see ``load``)."""
         if not self.warm_capacity:
             return
         with self._warm_lock:
@@ -60,7 +66,7 @@ class AggregateRepository:
             for aggregate in aggregates:
                 if aggregate.version > 0:
                     warm.pop(aggregate.stream_id, None)
-                    warm[aggregate.stream_id] = aggregate
+                    warm[aggregate.stream_id] = (aggregate, stamp)
             while len(warm) > self.warm_capacity:
                 del warm[next(iter(warm))]
 
@@ -68,16 +74,21 @@ class AggregateRepository:
         """The aggregate from its latest usable snapshot and the events after it, read
         through ``source`` (a unit of work's session; by default the store)."""
         reader = self.store if source is None else source
-        aggregate = cls(aggregate_id)
-        stream_id = aggregate.stream_id
+        stream_id = f"{cls.stream_type}-{aggregate_id}"  # Aggregate.stream_id, unbuilt
         if self._warm:
             with self._warm_lock:
-                warm = self._warm.pop(stream_id, None)
+                kept = self._warm.pop(stream_id, None)
+            warm, stamp = (None, None) if kept is None else kept
             if type(warm) is cls:
+                trusts = getattr(reader, "trusts", None)  # a SQLite write session's
+                if trusts is not None and trusts(stream_id, warm.version, stamp):
+                    return warm  # no append to the stream since it was kept (no read needed)
                 records = reader.load_stream(stream_id, warm.version - 1)
                 if records and records[0].version == warm.version:
-                    replay(warm, records[1:])
+                    if len(records) > 1:
+                        replay(warm, records[1:])
                     return warm
+        aggregate = cls(aggregate_id)
         if not self.snapshot_interval:
             replay(aggregate, reader.load_stream(stream_id))
             return aggregate

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from domain.clock import Clock, require_utc, utc_now
-from domain.eventstore.port import EventStore, command_positions
+from domain.eventstore.port import EventStore, command_positions, in_time_order
 from domain.eventstore.records import (
     START,
     Checkpoint,
@@ -47,27 +48,30 @@ class InMemoryEventStore(EventStore):
                     raise ConcurrencyError(append.stream_id, append.expected_version, actual)
             recorded_at = require_utc(self._clock(), "recorded_at")
             tx_id = (self._events[-1].tx_id + 1) if self._events else 1
+            runs = [
+                [(append, offset, new, require_utc(
+                    recorded_at if new.occurred_at is None else new.occurred_at, "occurred_at"))
+                 for offset, new in enumerate(append.events, start=1)]
+                for append in appends
+            ]  # fmt: skip
             recorded: list[RecordedEvent] = []
-            for append in appends:
-                for offset, new in enumerate(append.events, start=1):
-                    occurred = recorded_at if new.occurred_at is None else new.occurred_at
-                    recorded.append(
-                        RecordedEvent(
-                            position=len(self._events) + len(recorded) + 1,
-                            tx_id=tx_id,
-                            stream_id=append.stream_id,
-                            stream_type=append.stream_type,
-                            version=append.expected_version + offset,
-                            event_type=new.event_type,
-                            schema_version=new.schema_version,
-                            occurred_at=require_utc(occurred, "occurred_at"),
-                            recorded_at=recorded_at,
-                            payload=dict(new.payload),
-                            metadata=dict(meta)
-                            if new.metadata is None
-                            else {**meta, **new.metadata},
-                        )
+            for append, offset, new, occurred in in_time_order(runs, itemgetter(3)) if runs else []:
+                extra = new.metadata
+                recorded.append(
+                    RecordedEvent(
+                        position=len(self._events) + len(recorded) + 1,
+                        tx_id=tx_id,
+                        stream_id=append.stream_id,
+                        stream_type=append.stream_type,
+                        version=append.expected_version + offset,
+                        event_type=new.event_type,
+                        schema_version=new.schema_version,
+                        occurred_at=occurred,
+                        recorded_at=recorded_at,
+                        payload=dict(new.payload),
+                        metadata=dict(meta) if extra is None else {**meta, **extra},
                     )
+                )
             owners = command_positions(
                 command_id, [e.metadata for e in recorded], [e.position for e in recorded]
             )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+import heapq
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from domain.eventstore.records import (
     START,
@@ -169,6 +171,19 @@ class EventStore(abc.ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+T = TypeVar("T")
+
+
+def in_time_order(runs: Sequence[Sequence[T]], moment: Callable[[T], datetime]) -> list[T]:
+    """The events of one transaction's streams (a run each) in the order they get positions:
+    merged by business time, each stream's own order kept (ties: the earlier run first).
+    So a bulk append of many commands (the simulator's backfill) is stored, and tailed, in
+    time order, as live traffic is, not stream by stream."""
+    if len(runs) == 1:
+        return list(runs[0])
+    return list(heapq.merge(*runs, key=moment))
 
 
 def command_positions(

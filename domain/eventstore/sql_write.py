@@ -10,7 +10,11 @@ other store call, and a broken connection is invalidated together with the pool'
 
 SQLite: a session starts with ``BEGIN IMMEDIATE``: the write lock is taken before the loads,
 so the versions a unit of work loaded cannot change before its append (no lock upgrade can
-fail), and the whole attempt commits when the block ends.
+fail), and the whole attempt commits when the block ends. It then reads ``max(tx_id)`` (its
+append's ``tx_id`` is the next one), which also tells the writer's ``WriteChain`` whether
+anyone else appended since its previous write session: an aggregate kept from an earlier
+session whose stream no one appended to since is used without reading it (``trusts``).
+A one-event append takes its position from ``lastrowid`` (no ``RETURNING``).
 
 PostgreSQL: a session runs in autocommit. Under READ COMMITTED every statement reads its own
 snapshot anyway, so a transaction around the loads would cost two round trips and guarantee
@@ -27,17 +31,19 @@ refuse the append (``DuplicateCommandError``); nothing is looked up beforehand.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from domain.clock import Clock, require_utc
-from domain.eventstore.port import command_positions
+from domain.eventstore.port import command_positions, in_time_order
 from domain.eventstore.records import (
     ConcurrencyError,
     DuplicateCommandError,
@@ -57,6 +63,10 @@ _EVENT_COLUMNS = (
     "recorded_at, payload, metadata"
 )
 _SQLITE_COMMAND = "INSERT INTO commands (command_id, recorded_at, positions) VALUES (?, ?, ?)"
+_SQLITE_MAX_TX = "SELECT max(tx_id) FROM events"
+# One row: no RETURNING (it costs ~3 us a statement); the position is the cursor's lastrowid
+# (``position`` is the table's INTEGER PRIMARY KEY, so the rowid).
+_SQLITE_INSERT_ONE = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SNAPSHOT_COLUMNS = "stream_id, stream_type, version, state_version, state, taken_at"
 _SNAPSHOT_UPSERT = (
     "ON CONFLICT (stream_id) DO UPDATE SET stream_type = excluded.stream_type, "
@@ -71,7 +81,9 @@ WITH ins AS (
   SELECT pg_current_xact_id()::text::bigint, s, t, v, e, sv, o, %(recorded_at)s, p::jsonb, m::jsonb
   FROM unnest(%(stream_id)s::text[], %(stream_type)s::text[], %(version)s::int[],
               %(event_type)s::text[], %(schema_version)s::int[], %(occurred_at)s::timestamptz[],
-              %(payload)s::text[], %(metadata)s::text[]) AS u(s, t, v, e, sv, o, p, m)
+              %(payload)s::text[], %(metadata)s::text[]) WITH ORDINALITY
+       AS u(s, t, v, e, sv, o, p, m, n)
+  ORDER BY n
   RETURNING position, tx_id, stream_id, version, metadata->>'command_id' AS owner
 ), owned AS (
   SELECT owner, jsonb_agg(position ORDER BY position) AS positions
@@ -90,6 +102,57 @@ SELECT position, tx_id, stream_id, version FROM ins, note
 """
 
 Row = tuple[str, str, int, str, int, datetime, dict[str, Any], dict[str, Any]]
+WRITTEN_CAPACITY = 100_000  # streams whose last append a SQLite writer remembers
+
+
+class WriteChain:
+    """What one SQLite writer knows of the store's latest transactions, so a unit of work can
+    trust an aggregate kept since an earlier one without reading its stream again.
+
+    Changed only inside this writer's write sessions, under SQLite's write lock, so in the
+    order the transactions took it. ``tx_id`` grows by one per appending transaction, so a
+    session that finds ``max(tx_id)`` equal to ``last_tx`` knows no one else appended since
+    this writer's previous write session; each session that finds otherwise moves ``since``
+    up to what it found. An aggregate current as of ``tx`` (``WarmStamp``) is therefore
+    still current if ``tx >= since`` (every transaction after it was this writer's) and
+    this writer's last append to its stream was at or before ``tx``. A transaction that
+    never commits only makes this more careful (its streams and ``last_tx`` look newer).
+    """
+
+    def __init__(self) -> None:
+        self.last_tx: int | None = None  # max(tx_id) when this writer's last write session ended
+        self.since: int | None = None  # every transaction after it, to last_tx, was this writer's
+        self.written: dict[str, int] = {}  # stream -> tx of this writer's last append to it
+        self.floor = 0  # streams no longer in ``written`` were last appended at or before it
+
+    def observe(self, max_tx: int) -> None:
+        """A write session found ``max_tx`` under the write lock."""
+        if max_tx != self.last_tx:
+            self.since = max_tx  # another writer appended: nothing older is vouched for
+        self.last_tx = max_tx
+
+    def appended(self, stream_ids: Sequence[str], tx_id: int) -> None:
+        self.last_tx = tx_id
+        written = self.written
+        for stream_id in stream_ids:
+            written.pop(stream_id, None)
+            written[stream_id] = tx_id
+        while len(written) > WRITTEN_CAPACITY:
+            oldest = next(iter(written))
+            self.floor = max(self.floor, written.pop(oldest))
+
+    def vouches(self, stream_id: str, tx: int) -> bool:
+        """Is a stream as it stood at ``tx`` still as it stands (see the class docstring)?"""
+        since = self.since
+        return since is not None and tx >= since and self.written.get(stream_id, self.floor) <= tx
+
+
+class WarmStamp(NamedTuple):
+    """Aggregates loaded (and appended to) in a committed SQLite write session are current
+    as of ``tx`` of ``chain``'s store."""
+
+    chain: WriteChain
+    tx: int
 
 
 class SqlWriter:
@@ -129,6 +192,7 @@ class SqlWriter:
         self.handled_sql = "SELECT command_id FROM commands WHERE command_id IN ({}) LIMIT 1"
         self.mark = m
         self.session_class: Callable[..., SqlSession] = SqlSession  # tests wrap appends
+        self.chain = None if self.postgres else WriteChain()
 
     def session(self, *, write: bool = True) -> SqlSession:
         """A unit of work on one connection (see the module docstring); ``write=False``
@@ -149,6 +213,7 @@ class SqlSession:
         self._connection: Any = None
         self._cursor: Any = None
         self._versions: dict[str, int] = {}  # stream id -> its version, as loaded here
+        self._max_tx = 0  # SQLite write session: max(tx_id), read right after BEGIN IMMEDIATE
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -168,6 +233,9 @@ class SqlSession:
             if self._write:
                 self._execute("BEGIN IMMEDIATE")
                 self._in_transaction = True
+                self._max_tx = int(self._execute(_SQLITE_MAX_TX).fetchone()[0] or 0)
+                if writer.chain is not None:
+                    writer.chain.observe(self._max_tx)
         except BaseException:
             self._release()
             raise
@@ -279,6 +347,27 @@ class SqlSession:
             stream_id, stream_type, version, int(state_version), orjson.loads(state), taken_at
         )
 
+    @property
+    def warm_stamp(self) -> WarmStamp | None:
+        """SQLite write sessions, once committed: what ``trusts`` takes for the aggregates
+        this session loaded and appended to (None elsewhere)."""
+        chain = self._writer.chain
+        if chain is None or not self._write:
+            return None
+        return WarmStamp(chain, self._max_tx)
+
+    def trusts(self, stream_id: str, version: int, stamp: object) -> bool:
+        """May a unit of work use an aggregate of ``stream_id`` at ``version``, current as
+        of ``stamp`` (an earlier session's ``warm_stamp``), without reading its stream? Only
+        inside a SQLite write session, whose lock keeps the answer true until it ends."""
+        if not self._in_transaction or not isinstance(stamp, WarmStamp):
+            return False
+        chain = self._writer.chain
+        if stamp.chain is not chain or chain is None or not chain.vouches(stream_id, stamp.tx):
+            return False
+        self._versions[stream_id] = version
+        return True
+
     def command_result(self, command_id: str) -> list[RecordedEvent] | None:
         row = self._execute(self._writer.positions_sql, (command_id,)).fetchone()
         if row is None:
@@ -312,7 +401,7 @@ class SqlSession:
         command_id: str | None = None,
     ) -> list[RecordedEvent]:
         """``EventStore.append_streams`` inside this session (committed with it on SQLite)."""
-        if len({append.stream_id for append in appends}) != len(appends):
+        if len(appends) > 1 and len({append.stream_id for append in appends}) != len(appends):
             raise ValueError("append_streams got the same stream twice; merge its events")
         meta = dict(metadata or {})
         if command_id is not None:
@@ -365,8 +454,34 @@ class SqlSession:
     ) -> list[RecordedEvent]:
         if not self._in_transaction:
             raise RuntimeError("a SQLite append needs a writing session (BEGIN IMMEDIATE)")
-        tx_id = int(self._execute("SELECT max(tx_id) FROM events").fetchone()[0] or 0) + 1
+        tx_id = self._max_tx + 1  # read under this session's write lock (``__enter__``)
         stamp = sqlite_timestamp(recorded_at)
+        dumps = orjson.dumps
+        if len(rows) == 1:  # one event (most commands): its position is the new rowid
+            stream_id, kind, version, event_type, schema, occurred, payload, meta = rows[0]
+            cursor = self._execute(
+                _SQLITE_INSERT_ONE,
+                (tx_id, stream_id, kind, version, event_type, schema, sqlite_timestamp(occurred),
+                 stamp, dumps(payload).decode(), dumps(meta).decode()),
+            )  # fmt: skip
+            ordered = [cursor.lastrowid]
+        else:
+            ordered = self._insert_sqlite_rows(rows, tx_id, stamp)
+        owners = command_positions(command_id, [row[7] for row in rows], ordered)
+        if len(owners) == 1:
+            for owner, owned in owners.items():
+                self._execute(_SQLITE_COMMAND, (owner, stamp, dumps(owned).decode()))
+        elif owners:
+            handled = [(owner, stamp, dumps(owned).decode()) for owner, owned in owners.items()]
+            self._executemany(_SQLITE_COMMAND, handled)
+        if rows:
+            self._max_tx = tx_id
+            if self._writer.chain is not None:
+                self._writer.chain.appended(list(dict.fromkeys(row[0] for row in rows)), tx_id)
+        return _recorded(rows, ordered, tx_id, recorded_at)
+
+    def _insert_sqlite_rows(self, rows: list[Row], tx_id: int, stamp: str) -> list[int]:
+        """Multi-row INSERTs of ``rows``; their positions, in the rows' order."""
         dumps = orjson.dumps
         positions: dict[tuple[str, int], int] = {}
         last_in: datetime | None = None
@@ -379,20 +494,9 @@ class SqlSession:
                     last_in, last_out = occurred, sqlite_timestamp(occurred)
                 params += (tx_id, stream_id, kind, version, event_type, schema, last_out,
                            stamp, dumps(payload).decode(), dumps(meta).decode())  # fmt: skip
-            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-            sql = (
-                f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {values} "
-                "RETURNING stream_id, version, position"
-            )
+            sql = _sqlite_insert_many(len(chunk))
             positions.update({(r[0], r[1]): r[2] for r in self._execute(sql, params).fetchall()})
-        ordered = [positions[(row[0], row[2])] for row in rows]
-        owners = command_positions(command_id, [row[7] for row in rows], ordered)
-        handled = [(owner, stamp, dumps(owned).decode()) for owner, owned in owners.items()]
-        if len(handled) == 1:
-            self._execute(_SQLITE_COMMAND, handled[0])
-        elif handled:
-            self._executemany(_SQLITE_COMMAND, handled)
-        return _recorded(rows, ordered, tx_id, recorded_at)
+        return [positions[(row[0], row[2])] for row in rows]
 
     def _append_postgres(
         self, rows: list[Row], recorded_at: datetime, command_id: str | None
@@ -457,12 +561,13 @@ class SqlSession:
 def _rows(
     appends: Sequence[StreamAppend], meta: dict[str, Any], recorded_at: datetime
 ) -> list[Row]:
-    rows: list[Row] = []
+    runs: list[list[Row]] = []
     last_in: datetime | None = None
     last_out = recorded_at
     for append in appends:
         version = append.expected_version
         stream_id, stream_type = append.stream_id, append.stream_type
+        runs.append(rows := [])
         for new in append.events:
             version += 1
             occurred = new.occurred_at
@@ -478,7 +583,20 @@ def _rows(
                 (stream_id, stream_type, version, new.event_type, new.schema_version, occurred,
                  dict(new.payload), dict(meta) if extra is None else {**meta, **extra})
             )  # fmt: skip
-    return rows
+    return in_time_order(runs, _OCCURRED) if runs else []
+
+
+_OCCURRED = itemgetter(5)
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert_many(count: int) -> str:
+    """The INSERT of ``count`` event rows, returning each row's key and position."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * count)
+    return (
+        f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {values} "
+        "RETURNING stream_id, version, position"
+    )
 
 
 def _recorded(

@@ -212,3 +212,29 @@ def test_an_empty_append_records_nothing(store: EventStore):
     assert store.append("loan-L000001", 0, []) == []
     assert store.read_all() == []
     assert store.head() == START
+
+
+def test_a_multi_stream_append_gives_positions_in_business_time_keeping_each_streams_order(
+    store: EventStore,
+):
+    base = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+    def at(minutes: int, n: int) -> NewEvent:
+        return new_event(n, occurred_at=base + timedelta(minutes=minutes))
+
+    recorded = store.append_streams([  # a bulk append of several commands, stream by stream
+        StreamAppend("wallet-U000001", "wallet", 0, [at(0, 1), at(13, 2), at(20, 3)]),
+        StreamAppend("wallet-U000002", "wallet", 0, [at(5, 4), at(13, 5)]),
+        StreamAppend("loan-L000001", "loan", 0, [at(30, 7), at(2, 6)]),  # not in time order
+    ])  # fmt: skip
+    settle(store)
+    stored = store.read_all()
+    assert stored == sorted(recorded, key=lambda e: e.position)
+    order = [(e.stream_id, e.version) for e in sorted(stored, key=lambda e: e.position)]
+    # merged by occurred_at (a tie: the earlier stream first); a stream's own order is kept
+    # even where its times go backwards (loan: 09:30 at version 1 before 09:02 at version 2)
+    assert order == [
+        ("wallet-U000001", 1), ("wallet-U000002", 1), ("wallet-U000001", 2),
+        ("wallet-U000002", 2), ("wallet-U000001", 3), ("loan-L000001", 1),
+        ("loan-L000001", 2),
+    ]  # fmt: skip

@@ -224,8 +224,10 @@ def append_all(
     store: EventStore, planned: list[Planned], versions: dict[str, int], events_per_tx: int = 40
 ) -> None:
     """Append in arrival order, up to ``events_per_tx`` per transaction (several streams);
-    ``versions`` holds each stream's version and is kept up to date. A transaction writes
-    its streams one after the other, so it ends where arrival order would interleave."""
+    ``versions`` holds each stream's version and is kept up to date. The store orders a
+    transaction's events by business time (each stream's order kept), so a transaction
+    ends where arrival order would interleave a stream or go back in time: the stored
+    order is the arrival order, late events included."""
     for chunk in transactions(planned, events_per_tx):
         by_stream: dict[str, list[NewEvent]] = defaultdict(list)
         for item in chunk:
@@ -246,7 +248,8 @@ def transactions(planned: list[Planned], size: int) -> list[list[Planned]]:
         interleaves = any(p.stream_id == item.stream_id for p in chunk[:-1]) and (
             chunk[-1].stream_id != item.stream_id
         )
-        if len(chunk) >= size or interleaves:
+        backwards = bool(chunk) and item.occurred < max(p.occurred for p in chunk)
+        if len(chunk) >= size or interleaves or backwards:
             chunks.append([])
         chunks[-1].append(item)
     return [chunk for chunk in chunks if chunk]
