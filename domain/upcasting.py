@@ -61,11 +61,14 @@ def user_registered_gains_referrer(payload: Payload) -> Payload:
     return {**payload, "referrer": payload.get("referrer")}
 
 
+CENT = Decimal("0.01")
+
+
 @upcaster("FundsDeposited", 1)
 def funds_deposited_amount_becomes_decimal_and_source_becomes_channel(payload: Payload) -> Payload:
     lifted = {key: value for key, value in payload.items() if key != "source"}
     yuan = str(payload["amount"]).replace(",", "").replace("¥", "").replace("元", "").strip()
-    lifted["amount"] = str(Decimal(yuan).quantize(Decimal("0.01")))
+    lifted["amount"] = str(Decimal(yuan).quantize(CENT))
     lifted["currency"] = payload.get("currency", "CNY")
     lifted["channel"] = payload.get("channel", payload.get("source"))
     return lifted

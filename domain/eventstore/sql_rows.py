@@ -90,16 +90,22 @@ class LazyRecordedEvent(RecordedEvent):
 
     def with_payload(self, payload: dict[str, Any], schema_version: int) -> RecordedEvent:
         """A copy with another payload that leaves the other lazy fields undecoded."""
+        # (spelled out field by field: an upcast replay copies every record behind its
+        # type's version, and name loops with getattr/setattr cost twice as much)
         copy = object.__new__(LazyRecordedEvent)
-        for name in _PLAIN_FIELDS:
-            setattr(copy, name, getattr(self, name))
-        copy.schema_version = schema_version
-        for name in ("occurred_at", "recorded_at", "metadata"):
-            slot, raw_slot = _SLOTS[name], _RAW_SLOTS[name]
-            raw = raw_slot.__get__(self, LazyRecordedEvent)
-            raw_slot.__set__(copy, raw)
-            if raw is _DECODED:
-                slot.__set__(copy, slot.__get__(self, RecordedEvent))
+        copy.position, copy.tx_id, copy.stream_id = self.position, self.tx_id, self.stream_id
+        copy.stream_type, copy.version = self.stream_type, self.version
+        copy.event_type, copy.schema_version = self.event_type, schema_version
+        raw: object = self._raw_occurred_at
+        copy._raw_occurred_at = self._raw_occurred_at
+        if raw is _DECODED:
+            _OCCURRED.__set__(copy, _OCCURRED.__get__(self, RecordedEvent))
+        raw = copy._raw_recorded_at = self._raw_recorded_at
+        if raw is _DECODED:
+            _RECORDED.__set__(copy, _RECORDED.__get__(self, RecordedEvent))
+        raw = copy._raw_metadata = self._raw_metadata
+        if raw is _DECODED:
+            _METADATA.__set__(copy, _METADATA.__get__(self, RecordedEvent))
         copy.payload = payload
         return copy
 
@@ -110,8 +116,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "payload": orjson.loads,
     "metadata": orjson.loads,
 }
-_RAW_SLOTS = {name: LazyRecordedEvent.__dict__[f"_raw_{name}"] for name in _LAZY_FIELDS}
-_PLAIN_FIELDS = ("position", "tx_id", "stream_id", "stream_type", "version", "event_type")
+_OCCURRED, _RECORDED, _METADATA = (_SLOTS[n] for n in ("occurred_at", "recorded_at", "metadata"))
 for _name, _decode in _DECODERS.items():
     setattr(LazyRecordedEvent, _name, _lazy(_name, _decode))
 
