@@ -100,8 +100,8 @@ class Platform:
                 return previous
             recorded = unit.append(command_id=command.command_id)
         unit.save_snapshots()  # after the commit: a snapshot is only a cache
-        stamp = getattr(session, "warm_stamp", None)  # as of the committed transaction
-        self.repository.keep(unit.aggregates, stamp)  # committed: they match the store
+        # committed: they match the store, as of the session's stamp
+        self.repository.keep(unit.aggregates, session.warm_stamp)
         return recorded
 
     def decide(self, unit: UnitOfWork, command: Command) -> list[DomainEvent]:

@@ -80,8 +80,7 @@ class AggregateRepository:
                 kept = self._warm.pop(stream_id, None)
             warm, stamp = (None, None) if kept is None else kept
             if type(warm) is cls:
-                trusts = getattr(reader, "trusts", None)  # a SQLite write session's
-                if trusts is not None and trusts(stream_id, warm.version, stamp):
+                if reader.trusts(stream_id, warm.version, stamp):
                     return warm  # no append to the stream since it was kept (no read needed)
                 records = reader.load_stream(stream_id, warm.version - 1)
                 if records and records[0].version == warm.version:

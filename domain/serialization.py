@@ -33,15 +33,8 @@ def _field_names(cls: type[DomainEvent]) -> tuple[str, ...]:
 
 
 def to_payload(event: DomainEvent) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    for name in _field_names(type(event)):  # type: ignore[arg-type]  # hash by identity
-        value = getattr(event, name)
-        if isinstance(value, Decimal):
-            value = str(value)
-        elif isinstance(value, datetime):
-            value = value.isoformat()
-        payload[name] = value
-    return payload
+    names = _field_names(type(event))  # type: ignore[arg-type]  # classes hash by identity
+    return {name: encode_value(getattr(event, name)) for name in names}
 
 
 def to_new_event(

@@ -18,6 +18,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 
+def param_mark(conn: Connection) -> str:
+    """The driver's positional parameter marker (psycopg ``%s``, sqlite3 ``?``)."""
+    return "%s" if conn.dialect.name == "postgresql" else "?"
+
+
 def upsert_rows(
     conn: Connection,
     table: str,

@@ -55,7 +55,7 @@ class InMemoryEventStore(EventStore):
                 for append in appends
             ]  # fmt: skip
             recorded: list[RecordedEvent] = []
-            for append, offset, new, occurred in in_time_order(runs, itemgetter(3)) if runs else []:
+            for append, offset, new, occurred in in_time_order(runs, itemgetter(3)):
                 extra = new.metadata
                 recorded.append(
                     RecordedEvent(

@@ -46,6 +46,17 @@ class StoreSession(Protocol):
 
     def command_result(self, command_id: str) -> list[RecordedEvent] | None: ...
 
+    @property
+    def warm_stamp(self) -> object:
+        """Once the session committed: what ``trusts`` takes for the aggregates it loaded
+        and appended to (None: nothing to vouch with)."""
+        ...
+
+    def trusts(self, stream_id: str, version: int, stamp: object) -> bool:
+        """May an aggregate of ``stream_id`` at ``version``, current as of ``stamp`` (an
+        earlier session's ``warm_stamp``), be used without reading its stream?"""
+        ...
+
 
 class EventStore(abc.ABC):
     """Append-only, globally ordered log of events, read gap-free by ``read_all``."""
@@ -115,6 +126,15 @@ class EventStore(abc.ABC):
     def command_result(self, command_id: str) -> list[RecordedEvent] | None:
         """The events a handled command appended, or None if it was never handled."""
 
+    # A store used as its own session (``session()`` above) vouches for nothing: a kept
+    # aggregate is always read from its version on. (The SQL store's SQLite sessions can.)
+    @property
+    def warm_stamp(self) -> object:
+        return None
+
+    def trusts(self, stream_id: str, version: int, stamp: object) -> bool:
+        return False
+
     # --- reading ------------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -181,7 +201,7 @@ def in_time_order(runs: Sequence[Sequence[T]], moment: Callable[[T], datetime]) 
     merged by business time, each stream's own order kept (ties: the earlier run first).
     So a bulk append of many commands (the simulator's backfill) is stored, and tailed, in
     time order, as live traffic is, not stream by stream."""
-    if len(runs) == 1:
+    if len(runs) == 1:  # (no runs: an empty merge)
         return list(runs[0])
     return list(heapq.merge(*runs, key=moment))
 

@@ -85,7 +85,7 @@ class LazyRecordedEvent(RecordedEvent):
         text, from its minute prefix (one dict lookup, not a datetime parse per event)."""
         raw = self._raw_occurred_at
         if raw is _DECODED:
-            return int(self.occurred_at.timestamp()) // 60 * 60
+            return RecordedEvent.occurred_minute(self)
         return _minute_of_text(raw)
 
     def with_payload(self, payload: dict[str, Any], schema_version: int) -> RecordedEvent:
@@ -96,8 +96,8 @@ class LazyRecordedEvent(RecordedEvent):
         copy.position, copy.tx_id, copy.stream_id = self.position, self.tx_id, self.stream_id
         copy.stream_type, copy.version = self.stream_type, self.version
         copy.event_type, copy.schema_version = self.event_type, schema_version
-        raw: object = self._raw_occurred_at
-        copy._raw_occurred_at = self._raw_occurred_at
+        raw: object
+        raw = copy._raw_occurred_at = self._raw_occurred_at
         if raw is _DECODED:
             _OCCURRED.__set__(copy, _OCCURRED.__get__(self, RecordedEvent))
         raw = copy._raw_recorded_at = self._raw_recorded_at

@@ -32,7 +32,7 @@ refuse the append (``DuplicateCommandError``); nothing is looked up beforehand.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
 from types import TracebackType
@@ -131,7 +131,7 @@ class WriteChain:
             self.since = max_tx  # another writer appended: nothing older is vouched for
         self.last_tx = max_tx
 
-    def appended(self, stream_ids: Sequence[str], tx_id: int) -> None:
+    def appended(self, stream_ids: Iterable[str], tx_id: int) -> None:
         self.last_tx = tx_id
         written = self.written
         for stream_id in stream_ids:
@@ -477,7 +477,7 @@ class SqlSession:
         if rows:
             self._max_tx = tx_id
             if self._writer.chain is not None:
-                self._writer.chain.appended(list(dict.fromkeys(row[0] for row in rows)), tx_id)
+                self._writer.chain.appended((row[0] for row in rows), tx_id)
         return _recorded(rows, ordered, tx_id, recorded_at)
 
     def _insert_sqlite_rows(self, rows: list[Row], tx_id: int, stamp: str) -> list[int]:
@@ -583,7 +583,7 @@ def _rows(
                 (stream_id, stream_type, version, new.event_type, new.schema_version, occurred,
                  dict(new.payload), dict(meta) if extra is None else {**meta, **extra})
             )  # fmt: skip
-    return in_time_order(runs, _OCCURRED) if runs else []
+    return in_time_order(runs, _OCCURRED)
 
 
 _OCCURRED = itemgetter(5)

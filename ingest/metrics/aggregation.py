@@ -106,7 +106,7 @@ def _event_updater(metric: EventMetric) -> Updater:
     assert kind == "count" or fld is not None  # guaranteed by the definition's validator
 
     def count(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
-        key = (name, MINUTE, minute, "" if by is None else dimension(p, by))
+        key = (name, MINUTE, minute, dimension(p, by))
         cell = acc.cells.get(key)
         if cell is None:
             acc.cells[key] = [1, 0, None, None, None]
@@ -115,7 +115,7 @@ def _event_updater(metric: EventMetric) -> Updater:
 
     def summed(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
         value = scaled_field(p, fld, scale)  # type: ignore[arg-type]
-        key = (name, MINUTE, minute, "" if by is None else dimension(p, by))
+        key = (name, MINUTE, minute, dimension(p, by))
         cell = acc.cells.get(key)
         if cell is None:
             acc.cells[key] = [1, value, value, value, None]

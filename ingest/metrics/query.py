@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, select
 
 from domain.clock import Clock, utc_now
+from ingest.bulk import param_mark
 from ingest.metrics.definitions import (
     AnyMetric,
     CumulativeMetric,
@@ -357,7 +358,7 @@ class MetricsQuery:
 
     def _state(self, conn: Connection) -> tuple[int, set[str]]:
         """The active generation and the metrics in it that are still being backfilled."""
-        mark = _mark(conn)
+        mark = param_mark(conn)
         found = conn.exec_driver_sql(
             f"SELECT a.generation, d.metric FROM (SELECT coalesce((SELECT active FROM "
             f"{generations.name} WHERE group_name = {mark}), 1) AS generation) a "
@@ -434,7 +435,7 @@ def _bucket_sql(
     the database (in index order: no sort), so the driver hands over one row per bucket
     instead of one per dimension value. On PostgreSQL each branch hands over its rows as
     one row of arrays (``_arrays``)."""
-    mark = _mark(conn)
+    mark = param_mark(conn)
     postgres = conn.dialect.name == "postgresql"
     blob = "BYTEA" if postgres else "BLOB"
     statements, params = [], []
@@ -482,11 +483,6 @@ def _arrays(number: int, statement: str, dims: bool, columns: str, added: bool) 
         for c in names.split(", ")[1:]
     )
     return f"SELECT {number}, {chosen} FROM ({statement}) AS b{number} ({names})"
-
-
-def _mark(conn: Connection) -> str:
-    """The driver's positional parameter marker."""
-    return "%s" if conn.dialect.name == "postgresql" else "?"
 
 
 def active_generation(conn: Connection, group: str) -> int:

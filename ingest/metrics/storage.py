@@ -21,10 +21,10 @@ from sqlalchemy import (
 )
 
 from domain.eventstore.engine import dialect_insert
-from ingest.bulk import upsert_rows
+from ingest.bulk import param_mark, upsert_rows
+from ingest.metrics.timegrid import MINUTE
 
 metadata = MetaData()
-MINUTE_RESOLUTION = 60
 
 
 def _bucket_table(name: str) -> Table:
@@ -54,7 +54,7 @@ rollups = _bucket_table("rm_metric_rollups")
 
 def table_for(resolution: int) -> Table:
     """Where buckets of ``resolution`` live: minutes in ``buckets``, the rest in ``rollups``."""
-    return buckets if resolution == MINUTE_RESOLUTION else rollups
+    return buckets if resolution == MINUTE else rollups
 
 
 spans = Table(
@@ -114,8 +114,8 @@ def upsert_buckets(conn: Connection, generation: int, rows: Sequence[BucketRow])
     merge = _BUCKET_MERGE.format(
         least="least" if postgres else "min", greatest="greatest" if postgres else "max"
     )
-    minutes = [(generation, *row) for row in rows if row[1] == MINUTE_RESOLUTION]
-    coarser = [(generation, *row) for row in rows if row[1] != MINUTE_RESOLUTION]
+    minutes = [(generation, *row) for row in rows if row[1] == MINUTE]
+    coarser = [(generation, *row) for row in rows if row[1] != MINUTE]
     for table, chosen in ((buckets, minutes), (rollups, coarser)):
         upsert_rows(conn, table.name, _BUCKET_COLUMNS, chosen, key=_BUCKET_KEY, merge=merge)
 
@@ -124,10 +124,10 @@ def move_rollups(conn: Connection, generation: int, metrics: Iterable[str]) -> i
     """Move hour and day rows that an older version kept in ``rm_metric_buckets`` into
     ``rm_metric_rollups`` (once; afterwards one index probe per metric finds none).
     Returns how many rows moved."""
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    mark = param_mark(conn)
     moved = 0
     for metric in sorted(metrics):
-        where = f"generation = {mark} AND metric = {mark} AND resolution > {MINUTE_RESOLUTION}"
+        where = f"generation = {mark} AND metric = {mark} AND resolution > {MINUTE}"
         if (
             conn.exec_driver_sql(
                 f"SELECT 1 FROM {buckets.name} WHERE {where} LIMIT 1", (generation, metric)
@@ -152,10 +152,10 @@ def latest_minutes(conn: Connection, generation: int, metrics: Iterable[str]) ->
     ``max()`` by reading every minute row of the metric: 17-27 ms a metric per batch on a
     1M-event read model, growing with history.)"""
     names = sorted(metrics)
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    mark = param_mark(conn)
     one = (
         f"SELECT {mark}, (SELECT bucket_start FROM rm_metric_buckets WHERE "
-        f"generation = {mark} AND metric = {mark} AND resolution = {MINUTE_RESOLUTION} "
+        f"generation = {mark} AND metric = {mark} AND resolution = {MINUTE} "
         f"ORDER BY bucket_start DESC LIMIT 1)"
     )
     sql = " UNION ALL ".join([one] * len(names))
@@ -178,7 +178,7 @@ def _select_keyed(
     if not keys:
         return []
     postgres = conn.dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
+    mark = param_mark(conn)
     width = len(keys[0])
     match = " AND ".join(f"t.{c} = v.column{i}" for i, c in enumerate(columns[:width], start=1))
     row = "(" + ", ".join([mark] * width) + ")"
@@ -207,8 +207,8 @@ def stored_sketches(
     rows = [
         row
         for table, chosen in (
-            (buckets, [k for k in wanted if k[1] == MINUTE_RESOLUTION]),
-            (rollups, [k for k in wanted if k[1] != MINUTE_RESOLUTION]),
+            (buckets, [k for k in wanted if k[1] == MINUTE]),
+            (rollups, [k for k in wanted if k[1] != MINUTE]),
         )
         for row in _select_keyed(conn, table.name, columns, chosen, generation)
     ]
@@ -224,7 +224,7 @@ def take_spans(
     rows = _select_keyed(conn, "rm_metric_spans", columns, wanted, generation)
     found = {(r[0], r[1]): float(r[2]) for r in rows}
     if found:
-        mark = "%s" if conn.dialect.name == "postgresql" else "?"
+        mark = param_mark(conn)
         conn.exec_driver_sql(
             f"DELETE FROM rm_metric_spans WHERE generation = {mark} AND metric = {mark} "
             f"AND span_key = {mark}",
