@@ -1,5 +1,6 @@
-"""``python -m dashboard.demo`` (``make demo``): the simulator (a day of history, then live
-traffic), ingest and the dashboard together; prints the URL; Ctrl-C stops all three.
+"""``python -m dashboard.demo`` (``make demo``): the simulator (two days of history, then live
+traffic at the same density, so the charts go on without a step), ingest and the dashboard
+together; prints the URL; Ctrl-C stops all three.
 
 It exits when any of them exits, stopping the others, with that one's exit status.
 """
@@ -19,6 +20,7 @@ from types import FrameType
 from ingest.cli import CONFIG_ENV
 
 STOP_GRACE_S = 10.0
+DEFAULT_INCIDENT = "payment-outage@-6h:20m"  # in the withdrawal failure rate and settlement time
 
 
 def commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
@@ -26,7 +28,9 @@ def commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     config = ["--config", args.config]
     return [
         ("simulator", [python, "-m", "domain", "simulate", *config, "--backfill", args.backfill,
-                       "--rate", str(args.rate), "--no-progress", "--report-every", "60"]),
+                       "--backfill-rate", str(args.rate), "--rate", str(args.rate),
+                       *(arg for incident in args.incident for arg in ("--incident", incident)),
+                       "--no-progress", "--report-every", "60"]),
         ("ingest", [python, "-m", "ingest", *config, "run"]),
         ("dashboard", [python, "-m", "streamlit", "run", str(Path(__file__).with_name("app.py")),
                        "--server.port", str(args.port), "--server.address", args.address,
@@ -35,17 +39,32 @@ def commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     ]  # fmt: skip
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m dashboard.demo", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     parser.add_argument("--config", default=os.environ.get(CONFIG_ENV, "config.yaml"))
-    parser.add_argument("--backfill", default="1d", help="history written first (default 1d)")
-    parser.add_argument("--rate", type=float, default=20.0, help="live events per second")
+    parser.add_argument("--backfill", default="2d", help="history written first (default 2d)")
+    parser.add_argument(
+        "--rate", type=float, default=2.0,
+        help="events per second, of the history and live (default 2: ~350k events of history)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--incident", action="append", default=None,
+        help="as the simulator's --incident, repeatable (default: a payment outage 6 hours ago "
+        f"for 20 minutes, {DEFAULT_INCIDENT}; --incident none for a quiet history)",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--address", default="127.0.0.1")
     args = parser.parse_args(argv)
+    chosen = [DEFAULT_INCIDENT] if args.incident is None else args.incident
+    args.incident = [incident for incident in chosen if incident != "none"]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     env = {**os.environ, CONFIG_ENV: str(Path(args.config).resolve())}
     url = f"http://{args.address}:{args.port}"
     return supervise(commands(args), env, f"LedgerLens demo: open {url}  (Ctrl-C stops all three)")

@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from dashboard.demo import supervise
+from dashboard.demo import commands, parse_args, supervise
 
 ROOT = Path(__file__).resolve().parents[3]
 SLEEPER = "import time, pathlib, os, sys; pathlib.Path(sys.argv[1]).write_text(str(os.getpid())); time.sleep(120)"  # noqa: E501
@@ -53,7 +53,7 @@ def test_ctrl_c_stops_every_program_and_the_launcher(tmp_path: Path):
         textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from dashboard.demo import supervise
+        from dashboard.demo import commands, parse_args, supervise
         programs = [(n, [sys.executable, "-c", {SLEEPER!r}, {str(tmp_path)!r} + "/" + n])
                     for n in ("one", "two", "three")]
         sys.exit(supervise(programs, dict(os.environ), "banner"))
@@ -71,3 +71,24 @@ def test_the_launcher_describes_itself():
     result = subprocess.run([sys.executable, "-m", "dashboard.demo", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
     assert "Ctrl-C stops all three" in result.stdout
+
+
+def simulator_command(*argv: str) -> list[str]:
+    return dict(commands(parse_args(argv)))["simulator"]
+
+
+def option(command: list[str], name: str) -> list[str]:
+    return [command[i + 1] for i, arg in enumerate(command) if arg == name]
+
+
+def test_the_demo_history_has_the_live_density_so_the_charts_go_on_without_a_step():
+    command = simulator_command("--rate", "3")
+    assert option(command, "--backfill-rate") == option(command, "--rate") == ["3.0"]
+    assert option(command, "--backfill") == ["2d"]
+
+
+def test_the_demo_history_holds_a_payment_outage_unless_told_otherwise():
+    assert option(simulator_command(), "--incident") == ["payment-outage@-6h:20m"]
+    assert option(simulator_command("--incident", "none"), "--incident") == []
+    chosen = simulator_command("--incident", "marketing-campaign@-1d:3h")
+    assert option(chosen, "--incident") == ["marketing-campaign@-1d:3h"]
