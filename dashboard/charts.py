@@ -54,13 +54,17 @@ def metric_chart(
     thresholds: Sequence[Threshold] = (),
     firing: Sequence[Period] = (),
     window: tuple[datetime, datetime] | None = None,
+    in_progress: bool = False,
 ) -> go.Figure:
     """``series`` has columns start (UTC) and value; a level (AUM) is drawn as an area.
+    ``in_progress``: the last bucket is still filling (it ends after the window): it is
+    drawn dashed up to the window's end, labelled "so far", so that the current hour does
+    not read as a collapse.
 
     Built in one constructor call: Plotly validates the figure once, where ``add_hline``
     and ``update_layout`` would validate it again at every step (3x the time)."""
     x = _local(series["start"], zone)
-    end = max(x) if x else None
+    end = max(x) if x else None  # the firing periods still open run to here
     shapes: list[dict[str, object]] = [
         {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": t.value,
          "y1": t.value, "line": {"color": THRESHOLD, "dash": "dash", "width": 1}}
@@ -80,10 +84,16 @@ def metric_chart(
     xaxis: dict[str, object] = {}
     if window is not None:
         xaxis["range"] = [_moment(window[0], zone), _moment(window[1], zone)]
-    trace = go.Scatter(
-        x=x, y=series["value"], mode="lines", name=title, connectgaps=False,
-        line={"color": LINE, "width": 2, "shape": "linear" if level else "hv"},
-        fill="tozeroy" if level else None,
+    values = _values(series["value"])
+    open_end = _moment(window[1], zone) if window is not None else None
+    traces = (
+        _open_bucket_traces(x, values, title, open_end)
+        if in_progress and not level and len(x) > 1 and open_end is not None
+        else [go.Scatter(
+            x=x, y=values, mode="lines", name=title, connectgaps=False,
+            line={"color": LINE, "width": 2, "shape": "linear" if level else "hv"},
+            fill="tozeroy" if level else None,
+        )]
     )  # fmt: skip
     layout = {
         "title": {"text": title, "font": {"size": 14}}, "height": HEIGHT,
@@ -91,7 +101,26 @@ def metric_chart(
         "hovermode": "x unified", "shapes": shapes, "annotations": notes, "xaxis": xaxis,
         "yaxis": {"rangemode": "tozero" if level else "normal", **axis_format(unit)},
     }  # fmt: skip
-    return go.Figure(data=[trace], layout=layout)
+    return go.Figure(data=traces, layout=layout)
+
+
+def _open_bucket_traces(
+    x: list[str], values: list[float | None], title: str, end: str
+) -> list[go.Scatter]:
+    """The complete buckets as steps; the last complete one's step carried to the open
+    bucket's start (no hover); the open bucket dashed from its start to ``end``, hovering
+    as "so far"."""
+    done, last = values[:-1], values[-1]
+    line = {"color": LINE, "width": 2, "shape": "hv"}
+    return [
+        go.Scatter(x=x[:-1], y=done, mode="lines", name=title, connectgaps=False, line=line),
+        go.Scatter(x=x[-2:], y=[done[-1], done[-1]], mode="lines", hoverinfo="skip",
+                   showlegend=False, line=line),
+        go.Scatter(x=[x[-1], x[-1], end], y=[done[-1], last, last], mode="lines",
+                   hoverinfo="skip", showlegend=False, line={**line, "dash": "dot"}),
+        go.Scatter(x=[x[-1]], y=[last], mode="markers", name=f"{title} (so far)",
+                   marker={"color": LINE, "size": 5, "symbol": "circle-open"}),
+    ]  # fmt: skip
 
 
 def rate_chart(rates: pd.DataFrame, zone: str) -> go.Figure:

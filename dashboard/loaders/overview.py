@@ -13,7 +13,8 @@ from dashboard.timerange import TimeRange
 from ingest.metrics.definitions import AnyMetric, CumulativeMetric, is_level
 from ingest.metrics.query import Figure, MetricsQuery, Number, Point, active_generation
 from ingest.metrics.storage import rollups
-from ingest.metrics.timegrid import DAY
+from ingest.metrics.timegrid import DAY, to_epoch
+from ingest.metrics.windows import parse_duration
 
 Dimensions = dict[str, dict[str, list[str]]]  # dimension -> value -> metrics having it
 Selection = tuple[tuple[str, str], ...]  # (metric, dimension value): ("deposits", "alipay")
@@ -30,10 +31,16 @@ class Tile:
     yesterday: Number  # the same period one business day earlier
     dim: str | None  # the dimension value the figures are filtered on, if any
     series: pd.DataFrame  # columns start (UTC), value (float or NaN)
+    in_progress: bool = False  # the last point's bucket ends after the range: figures so far
 
     @property
     def spark(self) -> list[float]:
-        return [0.0 if pd.isna(v) else float(v) for v in self.series["value"]]
+        """The series for a sparkline: complete buckets only (the one still filling would
+        read as a collapse at the right edge)."""
+        values = self.series["value"]
+        if self.in_progress and len(values) > 1:
+            values = values.iloc[:-1]
+        return [0.0 if pd.isna(v) else float(v) for v in values]
 
 
 def tile(query: MetricsQuery, name: str, span: TimeRange, dim: str | None = None) -> Tile:
@@ -60,24 +67,34 @@ def tiles(
     start, end = span.datetimes()
     split = {name: query.dimension_of(query.metric(name)) for name in names if name in chosen}
     series = query.series_many(names, start, end, span.step, by=split)
+    step_s = parse_duration(span.step)
     found = []
     for name in names:
         metric, dim = query.metric(name), chosen.get(name)
         value, previous = next(figures), next(figures)
+        points = series[name]
+        level = is_level(metric)
         found.append(
             Tile(
                 name=name,
                 label=metric.title,
                 unit=metric.unit,
-                level=is_level(metric),
+                level=level,
                 value=value,
                 previous=previous,
                 yesterday=previous if same else next(figures),
                 dim=dim,
-                series=frame(metric, series[name], dim),
+                series=frame(metric, points, dim),
+                in_progress=not level and open_bucket(points, step_s, span.end),
             )
         )
     return found
+
+
+def open_bucket(points: Sequence[Point], step_s: int, end: int) -> bool:
+    """Whether the last point's bucket runs past ``end`` (epoch seconds): it holds only the
+    part of its step up to the end of the range (the current hour, so far)."""
+    return bool(points) and to_epoch(points[-1].start) + step_s > end
 
 
 def frame(metric: AnyMetric, points: list[Point], dim: str | None) -> pd.DataFrame:

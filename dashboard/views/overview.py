@@ -58,7 +58,7 @@ def figures() -> None:
             tile.series, title=tiles.label(tile), unit=tile.unit, zone=zone, level=tile.level,
             thresholds=marks.thresholds(ctx.query, rules, tile.name, tile.dim, step),
             firing=firing.get(tile.name, []),
-            window=span.datetimes(),
+            window=span.datetimes(), in_progress=tile.in_progress,
         )  # fmt: skip
         with left if index % 2 == 0 else right:
             st.plotly_chart(figure, key=f"chart-{tile.name}", config={"displayModeBar": False})

@@ -107,3 +107,24 @@ def test_a_levels_chart_ends_at_the_tiles_level(world: World):
     tile = overview.tile(world.query, "aum", SPAN)
     assert tile.level
     assert tile.series["value"].iloc[-1] == pytest.approx(float(tile.value))
+
+
+def test_a_range_ending_on_a_bucket_boundary_has_no_bucket_in_progress(world: World):
+    tile = overview.tile(world.query, "deposits", SPAN)  # 6 h every 5 minutes
+    assert not tile.in_progress
+    assert len(tile.spark) == len(tile.series)
+
+
+OPEN = custom(datetime(2024, 6, 29, 5, 38, tzinfo=UTC), datetime(2024, 6, 30, 5, 38, tzinfo=UTC))
+
+
+def test_the_bucket_still_filling_is_flagged_and_left_out_of_the_sparkline(world: World):
+    assert OPEN.step == "1h"
+    tile = overview.tile(world.query, "deposits", OPEN)
+    assert tile.series["start"].iloc[-1] == datetime(2024, 6, 30, 5, 0, tzinfo=UTC)
+    assert tile.in_progress  # 05:00-06:00 holds 05:00-05:38 so far
+    assert tile.spark == [0.0 if v != v else v for v in tile.series["value"].iloc[:-1]]
+
+
+def test_a_level_is_never_in_progress(world: World):
+    assert not overview.tile(world.query, "aum", OPEN).in_progress
