@@ -1,11 +1,14 @@
 """When to evaluate: now, or, while the ingest lags behind the event store, at its watermark.
 
-The ingest is *behind* when the oldest event its metrics group (``kpis``) has not processed
-was recorded more than ``max_ingest_lag_s`` ago. Then windows ending now would be missing
-events that merely wait to be processed (deposits look stopped, rates look off), so rules
-are evaluated at the metrics watermark instead (the latest event-time minute processed),
-over windows ending where that minute starts, and marked stale; stale evaluations never
-notify. See docs/metrics.md, "Stale evaluation".
+The ingest is *behind* when its metrics group (``kpis``) has events left to process and
+either the oldest of them was recorded more than ``max_ingest_lag_s`` ago (an outage's
+backlog), or it and the metrics watermark both lie more than ``max_ingest_lag_s`` back in
+business time (history recorded just now: a backfill, an import). Then windows ending now
+would be missing events that merely wait to be processed (deposits look stopped, rates
+look off), so rules are evaluated at the metrics watermark instead (the latest event-time
+minute processed), over windows ending where that minute starts, and marked stale; stale
+evaluations never notify. One late event waiting behind a recent watermark does not make a
+round stale. See docs/metrics.md, "Stale evaluation".
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ingest.metrics.storage import read_counters
 from ingest.metrics.timegrid import from_epoch
 
 METRICS_GROUP = "kpis"
+MINUTE_SPAN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,15 @@ def evaluation_moment(
     if checkpoint < store.head():
         pending = store.read_all(checkpoint, 1)
         if pending:
-            lag_s = max((now - pending[0].recorded_at).total_seconds(), 0.0)
+            oldest = pending[0]
+            lag_s = max((now - oldest.recorded_at).total_seconds(), 0.0)
+            # the watermark minute is complete once it is over
+            behind_s = (
+                (now - watermark - MINUTE_SPAN).total_seconds() if watermark else float("inf")
+            )
+            history_s = (now - oldest.occurred_at).total_seconds()
+            if min(behind_s, history_s) > max_lag_s:
+                lag_s = max(lag_s, min(behind_s, history_s))
     if lag_s <= max_lag_s:
         return Moment(now, False, lag_s, watermark)
     if watermark is None:

@@ -121,3 +121,52 @@ def state(runtime: Runtime, rule: str) -> dict[str, object]:
     with runtime.engine.connect() as conn:
         status = storage.load_states(conn)[rule].status
     return {"state": status.state, "stale": int(status.stale)}
+
+
+def test_history_recorded_just_now_is_evaluated_at_the_watermark_and_pages_nobody(
+    runtime: Runtime,
+) -> None:
+    """A backfill or an import: the backlog was recorded seconds ago, but it lies hours back
+    in business time, so windows ending now are as empty as after an outage."""
+    alerts, store = runtime.alerts, runtime.store
+    assert alerts is not None
+    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    clock.set(T0)
+    runtime.processors[0].prepare()
+    live(store, clock, T0 - timedelta(hours=2), 120, deposits=3, requested=2)  # recorded at T0
+    catch_up(runtime, steps=2)  # 24 of the 120 minutes processed
+    clock.advance(timedelta(seconds=5))
+
+    report = alerts.tick()
+    assert report.moment.stale
+    assert report.moment.watermark is not None
+    assert report.moment.watermark < T0 - timedelta(hours=1)
+    assert report.moment.lag_s > 3600  # how far behind in business time
+
+    stale = []
+    while catch_up(runtime, steps=1):
+        clock.advance(timedelta(seconds=2))
+        stale.append(alerts.tick().moment.stale)
+    assert stale[:6] == [True] * 6  # fresh only within a minute or so of the wall clock
+    clock.advance(timedelta(seconds=2))
+    assert not alerts.tick().moment.stale
+    with runtime.engine.connect() as conn:
+        assert conn.execute(select(outbox)).all() == []  # nobody was paged
+        assert storage.read_history(conn, "stopped") == []
+    assert state(runtime, "stopped")["state"] == "normal"
+
+
+def test_a_late_event_waiting_behind_a_fresh_watermark_keeps_the_round_fresh(
+    runtime: Runtime,
+) -> None:
+    alerts, store = runtime.alerts, runtime.store
+    assert alerts is not None
+    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    runtime.processors[0].prepare()
+    live(store, clock, T0 - timedelta(minutes=30), 30, deposits=3, requested=2)
+    catch_up(runtime)
+    clock.set(T0 + timedelta(seconds=10))
+    live(store, clock, T0 - timedelta(minutes=15), 1, deposits=1)  # occurred 15 minutes ago
+    report = alerts.tick()
+    assert not report.moment.stale
+    assert report.moment.at == T0 + timedelta(seconds=10)
