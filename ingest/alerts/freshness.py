@@ -3,7 +3,10 @@
 The ingest is *behind* when its metrics group (``kpis``) has events left to process and
 either the oldest of them was recorded more than ``max_ingest_lag_s`` ago (an outage's
 backlog), or it and the metrics watermark both lie more than ``max_ingest_lag_s`` back in
-business time (history recorded just now: a backfill, an import). Then windows ending now
+business time (history recorded just now: a backfill, an import); or, with nothing left to
+process, when the newest event it processed was recorded in the last ``max_ingest_lag_s``
+but more than ``max_ingest_lag_s`` after the watermark minute (history processed as fast
+as it is written). Then windows ending now
 would be missing events that merely wait to be processed (deposits look stopped, rates
 look off), so rules are evaluated at the metrics watermark instead (the latest event-time
 minute processed), over windows ending where that minute starts, and marked stale; stale
@@ -46,23 +49,29 @@ def evaluation_moment(
     with engine.connect() as conn:
         checkpoint = load_checkpoint(conn, group)
         counters = read_counters(conn, active_generation(conn, group))
-    mark = counters.get("watermark", 0)
-    watermark = from_epoch(mark) if mark else None
     if checkpoint == START:  # the metrics group has read nothing yet: nothing to evaluate
         return Moment(None, False, 0.0, None)
+    mark = counters.get("watermark", 0)
+    watermark = from_epoch(mark) if mark else None
+    # how far back in business time the metrics are complete (the watermark minute is
+    # complete once it is over)
+    behind_s = (now - watermark - MINUTE_SPAN).total_seconds() if watermark else float("inf")
     lag_s = 0.0
+    newest = counters.get("recorded")  # when the newest processed event was recorded
+    if newest is not None and behind_s != float("inf"):
+        recorded = from_epoch(newest)
+        written_s = behind_s - (now - recorded).total_seconds()  # recorded after its time
+        if (now - recorded).total_seconds() <= max_lag_s and written_s > max_lag_s:
+            lag_s = behind_s  # history processed as fast as it is written
     if checkpoint < store.head():
         pending = store.read_all(checkpoint, 1)
         if pending:
             oldest = pending[0]
-            lag_s = max((now - oldest.recorded_at).total_seconds(), 0.0)
-            # the watermark minute is complete once it is over
-            behind_s = (
-                (now - watermark - MINUTE_SPAN).total_seconds() if watermark else float("inf")
-            )
+            lag_s = max(lag_s, (now - oldest.recorded_at).total_seconds())  # an outage's backlog
             history_s = (now - oldest.occurred_at).total_seconds()
-            if min(behind_s, history_s) > max_lag_s:
+            if min(behind_s, history_s) > max_lag_s:  # a backlog of history
                 lag_s = max(lag_s, min(behind_s, history_s))
+    lag_s = max(lag_s, 0.0)
     if lag_s <= max_lag_s:
         return Moment(now, False, lag_s, watermark)
     if watermark is None:

@@ -134,6 +134,8 @@ class MetricsProjection(Projection):
                 added["unknown_event_types"] = unknown
             if acc.watermark > before:
                 maxima["watermark"] = acc.watermark
+            if events:  # one timestamp a batch; alerts tell history being written from now
+                maxima["recorded"] = int(events[-1].recorded_at.timestamp())
         storage.add_counters(conn, generation, added, maxima)
 
     def _close_stored_spans(self, conn: Connection, generation: int, acc: Accumulator) -> None:

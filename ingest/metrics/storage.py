@@ -70,7 +70,7 @@ counters = Table(
     "rm_metric_counters",
     metadata,
     Column("generation", Integer, primary_key=True),
-    Column("name", String(300), primary_key=True),  # late_events | watermark | missing:M:F ...
+    Column("name", String(300), primary_key=True),  # late_events, watermark, recorded, missing:M:F
     Column("value", BigInteger, nullable=False),
 )
 

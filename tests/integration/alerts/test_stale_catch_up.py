@@ -170,3 +170,44 @@ def test_a_late_event_waiting_behind_a_fresh_watermark_keeps_the_round_fresh(
     report = alerts.tick()
     assert not report.moment.stale
     assert report.moment.at == T0 + timedelta(seconds=10)
+
+
+def test_history_processed_as_fast_as_it_is_written_is_still_evaluated_stale(
+    runtime: Runtime,
+) -> None:
+    """The ingest keeps up with a backfill: nothing waits to be processed, yet the newest
+    events were recorded just now about business hours ago; windows ending now hold
+    nothing, and deposits would look stopped."""
+    alerts, store = runtime.alerts, runtime.store
+    assert alerts is not None
+    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    clock.set(T0)
+    runtime.processors[0].prepare()
+    live(store, clock, T0 - timedelta(hours=2), 60, deposits=3, requested=2)
+    catch_up(runtime)
+    clock.advance(timedelta(seconds=5))
+    report = alerts.tick()
+    assert report.moment.stale
+    assert report.moment.watermark == T0 - timedelta(hours=1, minutes=1)
+    assert report.moment.at == T0 - timedelta(hours=1, minutes=1, seconds=1)
+
+    live(store, clock, T0 - timedelta(hours=1), 60, deposits=3, requested=2)  # up to now
+    catch_up(runtime)
+    clock.advance(timedelta(seconds=5))
+    assert not alerts.tick().moment.stale
+    with runtime.engine.connect() as conn:
+        assert conn.execute(select(outbox)).all() == []
+        assert storage.read_history(conn, "stopped") == []
+
+
+def test_a_quiet_platform_is_evaluated_fresh_and_pages(runtime: Runtime) -> None:
+    alerts, store = runtime.alerts, runtime.store
+    assert alerts is not None
+    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    runtime.processors[0].prepare()
+    live(store, clock, T0 - timedelta(minutes=30), 10, deposits=3, requested=2)
+    catch_up(runtime)
+    clock.set(T0)  # no deposit for 20 minutes, in business hours
+    report = alerts.tick()
+    assert not report.moment.stale
+    assert state(runtime, "stopped")["state"] == "firing"

@@ -178,7 +178,7 @@ def test_late_events_are_counted(world: World) -> None:
     expected = world.truth.late_events(world.read_types())
     deliberately_late = sum(1 for p in world.planned if p.late)
     assert counters.get("late_events") == expected == deliberately_late > 0
-    problems = set(counters) - {"late_events", "watermark"}
+    problems = set(counters) - {"late_events", "watermark", "recorded"}
     assert not problems, problems
 
 
