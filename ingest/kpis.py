@@ -38,8 +38,9 @@ class KpiProjection(Projection):
     def handle_batch(
         self, events: Sequence[RecordedEvent], conn: Connection, generation: int
     ) -> None:
-        self.counts.handle_batch(events, conn, generation)
-        self.metrics.handle_batch(events, conn, generation)
+        minutes = [e.occurred_minute() for e in events]  # once, for both parts
+        self.counts.count(events, minutes, conn, generation)
+        self.metrics.handle_batch(events, conn, generation, minutes=minutes)
 
     def drop_generation(self, conn: Connection, generation: int) -> None:
         self.counts.drop_generation(conn, generation)

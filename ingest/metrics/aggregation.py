@@ -55,29 +55,44 @@ class Accumulator:
                 self.cell(metric, DAY, day, dim)]  # fmt: skip
 
     def roll_up(self) -> None:
-        """Add every additive minute cell into its hour and business-day cells."""
+        """Add every additive minute cell into its hour and business-day cells: minutes into
+        hours first, then those hours into days (a batch's hours are few, its minutes many)."""
         cells, zone = self.cells, self.zone
-        day_of: dict[int, int] = {}
-        for (metric, resolution, start, dim), cell in list(cells.items()):
-            if resolution != MINUTE or cell[4] is not None:
+        hours: dict[CellKey, Cell] = {}
+        for key, cell in cells.items():
+            if key[1] != MINUTE or cell[4] is not None:
                 continue
-            hour = start - start % HOUR
+            metric, _, start, dim = key
+            hour_key = (metric, HOUR, start - start % HOUR, dim)
+            target = hours.get(hour_key)
+            if target is None:
+                hours[hour_key] = cell[:4]
+            else:
+                _add(target, cell)
+        day_of: dict[int, int] = {}
+        for (metric, _, hour, dim), cell in hours.items():
             day = day_of.get(hour)
             if day is None:
                 day = day_of[hour] = business_day_start(hour, zone)
-            n, total, vmin, vmax, _ = cell
             for key in ((metric, HOUR, hour, dim), (metric, DAY, day, dim)):
                 target = cells.get(key)
                 if target is None:
-                    cells[key] = [n, total, vmin, vmax, None]
-                    continue
-                target[0] += n
-                target[1] += total
-                if vmin is not None:  # sums keep extremes; counts and levels do not
-                    if target[2] is None or vmin < target[2]:
-                        target[2] = vmin
-                    if target[3] is None or vmax > target[3]:
-                        target[3] = vmax
+                    cells[key] = [*cell, None]
+                else:
+                    _add(target, cell)
+
+
+def _add(target: Cell, cell: Cell) -> None:
+    """Add an additive cell (n, total and, for sums, extremes) into another."""
+    target[0] += cell[0]
+    target[1] += cell[1]
+    vmin = cell[2]
+    if vmin is not None:  # sums keep extremes; counts and levels do not
+        if target[2] is None or vmin < target[2]:
+            target[2] = vmin
+        vmax = cell[3]
+        if target[3] is None or vmax > target[3]:
+            target[3] = vmax
 
 
 Updater = Callable[[Mapping[str, Any], int, float, Accumulator], None]
@@ -106,7 +121,7 @@ def _event_updater(metric: EventMetric) -> Updater:
     assert kind == "count" or fld is not None  # guaranteed by the definition's validator
 
     def count(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
-        key = (name, MINUTE, minute, dimension(p, by))
+        key = (name, MINUTE, minute, "" if by is None else dimension(p, by))
         cell = acc.cells.get(key)
         if cell is None:
             acc.cells[key] = [1, 0, None, None, None]
@@ -115,7 +130,7 @@ def _event_updater(metric: EventMetric) -> Updater:
 
     def summed(p: Mapping[str, Any], minute: int, _t: float, acc: Accumulator) -> None:
         value = scaled_field(p, fld, scale)  # type: ignore[arg-type]
-        key = (name, MINUTE, minute, dimension(p, by))
+        key = (name, MINUTE, minute, "" if by is None else dimension(p, by))
         cell = acc.cells.get(key)
         if cell is None:
             acc.cells[key] = [1, value, value, value, None]
@@ -247,8 +262,14 @@ def compile_metrics(metrics: Sequence[AnyMetric], *, strict: bool) -> Plan:
     return Plan(types, strict)
 
 
-def accumulate(events: Sequence[RecordedEvent], plan: Plan, acc: Accumulator) -> int:
+def accumulate(
+    events: Sequence[RecordedEvent],
+    plan: Plan,
+    acc: Accumulator,
+    minutes: Sequence[int] | None = None,
+) -> int:
     """Run every event through its updaters; return how many events no metric reads.
+    ``minutes``: each event's ``occurred_minute()``, when the caller has them already.
 
     The hot loop of a replay: per event one plan lookup, its minute (``occurred_minute``:
     no datetime parse for rows read as text) and its updaters; a field problem is counted
@@ -256,12 +277,13 @@ def accumulate(events: Sequence[RecordedEvent], plan: Plan, acc: Accumulator) ->
     unread = late = 0
     watermark = acc.watermark
     types, strict, problems = plan.types, plan.strict, acc.problems
-    for event in events:
+    if minutes is None:
+        minutes = [e.occurred_minute() if e.event_type in types else 0 for e in events]
+    for event, minute in zip(events, minutes, strict=True):
         entry = types.get(event.event_type)
         if entry is None:
             unread += 1
             continue
-        minute = event.occurred_minute()
         if minute < watermark:
             late += 1
         elif minute > watermark:

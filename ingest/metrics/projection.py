@@ -115,12 +115,18 @@ class MetricsProjection(Projection):
         self._compile()
 
     def handle_batch(
-        self, events: Sequence[RecordedEvent], conn: Connection, generation: int
+        self,
+        events: Sequence[RecordedEvent],
+        conn: Connection,
+        generation: int,
+        *,
+        minutes: Sequence[int] | None = None,
     ) -> None:
+        """``minutes``: each event's ``occurred_minute()``, when the caller has them."""
         counters = storage.read_counters(conn, generation) if self.stream_counters else {}
         acc = Accumulator(self.zone, watermark=counters.get("watermark", 0))
         before = acc.watermark
-        accumulate(events, self.table, acc)
+        accumulate(events, self.table, acc, minutes)
         unknown = sum(1 for e in events if e.event_type not in EVENT_TYPES)
         self._close_stored_spans(conn, generation, acc)
         acc.roll_up()
@@ -161,16 +167,18 @@ class MetricsProjection(Projection):
             if cell[4] is not None and k[0] in latest and k[2] <= latest[k[0]]
         ]  # fmt: skip
         stored = storage.stored_sketches(conn, generation, sketch_keys) if sketch_keys else {}
-        rows: list[storage.BucketRow] = []
-        append = rows.append
+        minutes: list[storage.StoredBucket] = []
+        coarser: list[storage.StoredBucket] = []
         for key, (n, total, vmin, vmax, sketch) in acc.cells.items():
             blob = None
             if sketch is not None:
                 if key in stored:
                     sketch.merge(type(sketch).from_bytes(stored[key]))
                 blob = sketch.to_bytes()
-            append((*key, n, total, vmin, vmax, blob))
-        storage.upsert_buckets(conn, generation, rows)
+            (minutes if key[1] == MINUTE else coarser).append(
+                (generation, *key, n, total, vmin, vmax, blob)
+            )
+        storage.upsert_stored_buckets(conn, minutes, coarser)
 
     def drop_generation(self, conn: Connection, generation: int) -> None:
         storage.drop_generation(conn, generation)

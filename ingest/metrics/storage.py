@@ -107,15 +107,29 @@ _BUCKET_MERGE = (
 )
 
 
+StoredBucket = tuple[int, str, int, int, str, int, int, int | None, int | None, bytes | None]
+"""generation, then a ``BucketRow``: a row of ``buckets`` or ``rollups`` as stored"""
+
+
 def upsert_buckets(conn: Connection, generation: int, rows: Sequence[BucketRow]) -> None:
     """Add rows into their buckets (one row per key); sketches arrive already merged with
     what was stored."""
+    upsert_stored_buckets(
+        conn,
+        [(generation, *row) for row in rows if row[1] == MINUTE],
+        [(generation, *row) for row in rows if row[1] != MINUTE],
+    )
+
+
+def upsert_stored_buckets(
+    conn: Connection, minutes: Sequence[StoredBucket], coarser: Sequence[StoredBucket]
+) -> None:
+    """``upsert_buckets`` of rows already split by table and led by their generation (the
+    replay's path: no second copy of every row)."""
     postgres = conn.dialect.name == "postgresql"
     merge = _BUCKET_MERGE.format(
         least="least" if postgres else "min", greatest="greatest" if postgres else "max"
     )
-    minutes = [(generation, *row) for row in rows if row[1] == MINUTE]
-    coarser = [(generation, *row) for row in rows if row[1] != MINUTE]
     for table, chosen in ((buckets, minutes), (rollups, coarser)):
         upsert_rows(conn, table.name, _BUCKET_COLUMNS, chosen, key=_BUCKET_KEY, merge=merge)
 

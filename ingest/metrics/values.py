@@ -58,6 +58,11 @@ def read_field(payload: Mapping[str, Any], field: str) -> Any:
 
 def scaled_field(payload: Mapping[str, Any], field: str, scale: int) -> int:
     raw = payload.get(field)  # read_field, inlined: this runs for every summed value
+    if type(raw) is str and scale and len(raw) > scale and raw[-scale - 1] == ".":
+        try:  # to_scaled's first case, inlined: "123.45" at scale 2
+            return int(raw[: -scale - 1] + raw[-scale:])
+        except ValueError:
+            pass  # not a plain number: to_scaled decides
     if raw is None:
         raise FieldProblem(
             "missing", field, "is null" if field in payload else "not in the payload"
