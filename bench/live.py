@@ -60,8 +60,8 @@ def run_live(
         _simulate(config, url, seed, "--backfill", "6h", "--backfill-rate", "1", "--duration", "0")
         if source == "simulator":
             def live() -> str:
-                return _simulate(config, url, seed + 1, "--rate", str(rate),
-                                 "--duration", f"{seconds}s")  # fmt: skip
+                return _simulate(config, url, seed + 1, "--rate", str(rate), "--live-cycle",
+                                 "0", "--duration", f"{seconds}s")  # fmt: skip
         else:
             def live() -> str:
                 return append_paced(url, rate, seconds)

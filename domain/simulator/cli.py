@@ -11,6 +11,7 @@ from domain.eventstore import EventStore
 from domain.settings import DEFAULT_CONFIG, database_url
 from domain.simulator.scenario import (
     DEFAULT_BACKFILL_RATE,
+    DEFAULT_LIVE_CYCLE,
     DEFAULT_LIVE_RATE,
     Scenario,
     ScenarioError,
@@ -72,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         "repeatable",
     )
     add(
+        "--live-cycle",
+        type=float,
+        default=DEFAULT_LIVE_CYCLE,
+        metavar="STRENGTH",
+        help="live: how strongly the daily cycle shapes the rate, 0 (flat, e.g. for a load "
+        f"test) to 1 (the full curve); default {DEFAULT_LIVE_CYCLE}",
+    )
+    add(
         "--installment-every",
         default="1d",
         metavar="DURATION",
@@ -121,6 +130,7 @@ def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, Scenario]:
             installment_every=parse_duration(args.installment_every, "--installment-every"),
             incidents=tuple(parse_incident(text, timezone) for text in args.incident),
             timezone=timezone,
+            live_cycle=args.live_cycle,
         )
         if args.backfill_until is not None:
             args.backfill_until = parse_time(

@@ -26,6 +26,7 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 WEEK = timedelta(days=7)
 DEFAULT_BACKFILL_RATE = 200_000 / WEEK.total_seconds()  # events per simulated second
 DEFAULT_LIVE_RATE = 20.0  # events per wall-clock second
+DEFAULT_LIVE_CYCLE = 0.35  # live follows the daily curve damped to +-35%: about --rate
 DEFAULT_INSTALLMENT_EVERY = timedelta(days=1)
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -133,11 +134,17 @@ class Scenario:
     installment_every: timedelta = DEFAULT_INSTALLMENT_EVERY
     incidents: tuple[Incident, ...] = ()
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    live_cycle: float = DEFAULT_LIVE_CYCLE  # 0: a flat live rate; 1: the full daily curve
 
     def __post_init__(self) -> None:
         for name in ("rate", "backfill_rate"):
             value = getattr(self, name)
             if not value > 0:
                 raise ScenarioError(f"{name.replace('_', '-')} must be positive, got {value}")
+        if not 0 <= self.live_cycle <= 1:
+            raise ScenarioError(
+                f"live-cycle must be between 0 (a flat rate) and 1 (the full daily curve), "
+                f"got {self.live_cycle}"
+            )
         if self.installment_every <= timedelta(0):
             raise ScenarioError("installment-every must be longer than 0")

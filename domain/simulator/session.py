@@ -20,7 +20,6 @@ from domain.simulator.traffic import Traffic
 from domain.simulator.world import World
 
 CATCH_UP_SLACK = 1.0  # seconds: a gap this small between backfill and live is left alone
-LIVE_CYCLE = 0.35  # live follows the daily curve damped to +-35%: --rate is what one sees
 
 
 class Simulation:
@@ -74,7 +73,9 @@ class Simulation:
             self._backfill(self.traffic, end)
         if duration is not None and duration <= timedelta(0):
             return
-        self.traffic.retarget(self.scenario.rate, self.traffic.now, cycle=LIVE_CYCLE)
+        self.traffic.retarget(
+            self.scenario.rate, self.traffic.now, cycle=self.scenario.live_cycle
+        )
         caught_up = Stats()
         while backfilled and self.catch_up and time.time() - self.traffic.now > CATCH_UP_SLACK:
             # the backfill took a while: fill the gap up to the wall clock
@@ -92,7 +93,12 @@ class Simulation:
         factor = self.traffic.cycle_factor(live_start.timestamp())
         self.out(
             f"live: {self.scenario.rate:g} events/s on average, {self.scenario.rate * factor:.3g} "
-            f"now (damped daily cycle, {self.scenario.timezone.key}), "
+            + (
+                f"now (daily cycle at {self.scenario.live_cycle:.0%}, "
+                f"{self.scenario.timezone.key}), "
+                if self.scenario.live_cycle
+                else "now (flat: no daily cycle), "
+            )
             + ("until Ctrl-C" if duration is None else f"for {duration}")
         )
         runner.live(

@@ -13,8 +13,7 @@ import pytest
 from domain.__main__ import main
 from domain.eventstore import EventStore
 from domain.settings import DATABASE_URL_ENV
-from domain.simulator.scenario import DEFAULT_TIMEZONE
-from domain.simulator.session import LIVE_CYCLE
+from domain.simulator.scenario import DEFAULT_LIVE_CYCLE, DEFAULT_TIMEZONE
 from domain.simulator.timeline import daily_factor
 
 
@@ -47,7 +46,7 @@ def test_a_backfill_then_a_short_live_run_append_about_the_expected_events(
     )
     live = count(sqlite_url) - backfilled
     curve = daily_factor(started + 1, ZoneInfo(DEFAULT_TIMEZONE))
-    expected = 200 * 2 * (1 + LIVE_CYCLE * (curve - 1))  # live damps the daily cycle
+    expected = 200 * 2 * (1 + DEFAULT_LIVE_CYCLE * (curve - 1))  # live damps the daily cycle
     out = capsys.readouterr().out
     behind = re.search(r"fell behind its schedule by up to ([\d.]+)s", out)
     if behind is None:
@@ -57,6 +56,28 @@ def test_a_backfill_then_a_short_live_run_append_about_the_expected_events(
     assert f"continuing {backfilled:,} stored events" in out
     assert "events/s |" in out  # progress lines while live
     assert "live: " in out and "events from" in out  # the summary on exit
+
+
+def test_a_flat_live_run_appends_the_rate_whatever_the_hour(
+    config: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+):
+    argv = ["simulate", "--config", str(config), "--no-progress", "--seed", "3"]
+    assert main([*argv, "--backfill", "1h", "--duration", "0"]) == 0
+    backfilled = count(sqlite_url)
+    assert main([*argv, "--duration", "2s", "--rate", "150", "--live-cycle", "0"]) == 0
+    live = count(sqlite_url) - backfilled
+    out = capsys.readouterr().out
+    assert "150 now (flat: no daily cycle)" in out
+    if "fell behind its schedule" not in out:
+        assert 0.7 * 300 <= live <= 1.3 * 300, live
+
+
+def test_a_live_cycle_outside_0_to_1_is_refused(config: Path, capsys: pytest.CaptureFixture[str]):
+    argv = ["simulate", "--config", str(config), "--duration", "0", "--live-cycle", "1.5"]
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert "live-cycle must be between 0 (a flat rate) and 1" in capsys.readouterr().err
 
 
 def test_the_same_seed_and_end_of_history_give_the_same_backfill(tmp_path: Path, monkeypatch):
