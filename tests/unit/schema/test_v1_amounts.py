@@ -1,0 +1,34 @@
+"""A version 1 deposit's amount, in every form v1 writers used, lifts to the exact 2-place
+decimal that ``Decimal`` gives (a plain "1234.50" takes a shortcut; nothing else may)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from domain.upcasting import UPCASTERS
+
+LIFT = UPCASTERS[("FundsDeposited", 1)]
+
+
+def by_decimal(raw: object) -> str:
+    text = str(raw).replace(",", "").replace("¥", "").replace("元", "").strip()
+    return str(Decimal(text).quantize(Decimal("0.01")))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["1,234.50", "1234.50", "0.50", "00.50", "012.34", "¥12", "12元", "12.5", 12.5, 7, "1e3",
+     "-1.00", "+1.00", "1.005", " 7.10 ", "١٢.٣٤", "10.00", "1,000,000.00"],
+)  # fmt: skip
+def test_every_v1_amount_form_lifts_to_what_decimal_gives(raw: object) -> None:
+    lifted = LIFT({"user_id": "U1", "amount": raw, "source": "alipay"})
+    assert lifted["amount"] == by_decimal(raw)
+    assert lifted["channel"] == "alipay" and lifted["currency"] == "CNY"
+    assert "source" not in lifted
+
+
+def test_a_v1_amount_that_is_no_number_is_refused() -> None:
+    with pytest.raises(ArithmeticError):
+        LIFT({"user_id": "U1", "amount": "12.3x", "source": "alipay"})
