@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 Payload = dict[str, Any]
-Upcaster = Callable[[Payload], Payload]
+Upcaster = Callable[[Mapping[str, Any]], Payload]  # returns a new dict, never changes its input
 
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
@@ -36,8 +36,9 @@ def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaste
 def upcast(
     event_type: str, schema_version: int, payload: Mapping[str, Any], target_version: int
 ) -> Payload:
-    """Run the chain from ``schema_version`` up to ``target_version``."""
-    current = dict(payload)
+    """Run the chain from ``schema_version`` up to ``target_version``. Each step returns a
+    new mapping (upcasters are pure), so the stored record's payload is never changed."""
+    current: Payload | None = None  # None until a step has made a new dict
     version = schema_version
     while version < target_version:
         step = UPCASTERS.get((event_type, version))
@@ -46,18 +47,18 @@ def upcast(
                 f"{event_type} v{version} has no upcaster to v{version + 1} "
                 f"(current version is v{target_version})"
             )
-        current = step(current)
+        current = step(payload if current is None else current)
         version += 1
     if version > target_version:
         raise UpcastError(
             f"{event_type} v{version} is newer than this code knows (v{target_version}); "
             "deploy the newer code before reading its events"
         )
-    return current
+    return dict(payload) if current is None else current  # always a dict of its own
 
 
 @upcaster("UserRegistered", 1)
-def user_registered_gains_referrer(payload: Payload) -> Payload:
+def user_registered_gains_referrer(payload: Mapping[str, Any]) -> Payload:
     return {**payload, "referrer": payload.get("referrer")}
 
 
@@ -65,8 +66,11 @@ CENT = Decimal("0.01")
 
 
 @upcaster("FundsDeposited", 1)
-def funds_deposited_amount_becomes_decimal_and_source_becomes_channel(payload: Payload) -> Payload:
-    lifted = {key: value for key, value in payload.items() if key != "source"}
+def funds_deposited_amount_becomes_decimal_and_source_becomes_channel(
+    payload: Mapping[str, Any],
+) -> Payload:
+    lifted = dict(payload)
+    lifted.pop("source", None)
     lifted["amount"] = _yuan(payload["amount"])
     lifted["currency"] = payload.get("currency", "CNY")
     lifted["channel"] = payload.get("channel", payload.get("source"))

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.upcasting import UPCASTERS
+from domain.upcasting import UPCASTERS, upcast
 
 LIFT = UPCASTERS[("FundsDeposited", 1)]
 
@@ -32,3 +32,21 @@ def test_every_v1_amount_form_lifts_to_what_decimal_gives(raw: object) -> None:
 def test_a_v1_amount_that_is_no_number_is_refused() -> None:
     with pytest.raises(ArithmeticError):
         LIFT({"user_id": "U1", "amount": "12.3x", "source": "alipay"})
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload"),
+    [("FundsDeposited", {"user_id": "U1", "amount": "1,234.50", "source": "alipay"}),
+     ("UserRegistered", {"user_id": "U1", "channel": "app"})],
+)  # fmt: skip
+def test_lifting_leaves_the_stored_payload_as_it_was(event_type: str, payload: dict) -> None:
+    stored = dict(payload)
+    lifted = upcast(event_type, 1, payload, 2)
+    assert payload == stored
+    assert lifted is not payload
+
+
+def test_a_payload_at_its_version_comes_back_as_a_dict_of_its_own() -> None:
+    payload = {"user_id": "U1", "channel": "app", "referrer": None}
+    copied = upcast("UserRegistered", 2, payload, 2)
+    assert copied == payload and copied is not payload
