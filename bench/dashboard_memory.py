@@ -1,5 +1,6 @@
 """The dashboard's server memory under auto-refresh: the simulator (a day of history, then
-live traffic), ingest and ``streamlit run`` as ``make demo`` runs them, one headless
+live traffic at 20 events/s by default, ten times ``make demo``'s), ingest and ``streamlit
+run`` started as ``make demo`` starts them, one headless
 Chromium keeping the Overview open with auto-refresh every 10 s; the streamlit process's
 resident memory (VmRSS) sampled for the whole run.
 
