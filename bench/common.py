@@ -20,11 +20,14 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     result = fn()
     return time.perf_counter() - started, result
 
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
+
 def rate(count: float, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
+
 
 def human(value: float) -> str:
     """12,345 / 1.23 M style numbers for tables."""
@@ -34,8 +37,10 @@ def human(value: float) -> str:
         return f"{value / 1e3:.1f} k"
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
+
 def verdict(met: bool) -> str:
     return "MET" if met else "MISSED"
+
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Print (and return) a Markdown table, so the output pastes into RESULTS.md."""
@@ -54,8 +59,10 @@ def peak_rss_mb() -> float:
     """VmHWM of this process (peak resident set), in MB."""
     return _status_kb("VmHWM") / 1024
 
+
 def rss_mb() -> float:
     return _status_kb("VmRSS") / 1024
+
 
 def _status_kb(key: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -63,8 +70,10 @@ def _status_kb(key: str) -> int:
             return int(line.split()[1])
     raise RuntimeError(f"{key} not in /proc/self/status")
 
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
 
 def machine_note() -> str:
     cores = os.cpu_count()

@@ -28,9 +28,11 @@ BACKENDS = ("sqlite", "postgres")
 def base_pg_url() -> str:
     return os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
 
+
 def libpq_url(url: str) -> str:
     """A SQLAlchemy ``postgresql+psycopg://`` URL as one ``psycopg.connect`` takes."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
 
 def ensure_bench_database() -> None:
     with psycopg.connect(libpq_url(base_pg_url()), autocommit=True) as conn:
@@ -40,9 +42,11 @@ def ensure_bench_database() -> None:
         if found is None:
             conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
 
+
 def drop_bench_database() -> None:
     with psycopg.connect(libpq_url(base_pg_url()), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+
 
 def pg_schema_url(schema: str) -> str:
     """The SQLAlchemy URL of ``schema`` in the benchmark database (search_path set)."""
@@ -51,11 +55,13 @@ def pg_schema_url(schema: str) -> str:
         hide_password=False
     )
 
+
 def pg_admin() -> psycopg.Connection[Any]:
     """An autocommit connection to the benchmark database."""
     ensure_bench_database()
     url = make_url(base_pg_url()).set(database=BENCH_DATABASE)
     return psycopg.connect(libpq_url(url.render_as_string(hide_password=False)), autocommit=True)
+
 
 def create_pg_schema(schema: str) -> str:
     with pg_admin() as conn:
@@ -63,20 +69,25 @@ def create_pg_schema(schema: str) -> str:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     return pg_schema_url(schema)
 
+
 def drop_pg_schema(schema: str) -> None:
     with pg_admin() as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
 
 def sqlite_path(name: str) -> Path:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     return CACHE_DIR / f"{name}.db"
 
+
 def remove_sqlite(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
 
 def scratch_store(backend: str, name: str) -> tuple[str, Callable[[], None]]:
     """A fresh, empty database for one store: its URL and a function that removes it."""
@@ -93,4 +104,3 @@ def connect(url: str) -> Any:
     if url.startswith("sqlite"):
         return sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
     return psycopg.connect(libpq_url(url), autocommit=True)
-

@@ -41,9 +41,18 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[list[str]]:
         rows.append([f"2. runtime --once, no-op projection ({store.name})", f"{store.events:,}",
                      f"{human(noop)} ev/s", "raw scan", f"{noop_share:.1%}", ">= 80%",
                      verdict(noop_share >= 0.8)])  # fmt: skip
-        rows.append([f"2b. runtime + payload and minute of every event a metric reads, "
-                     f"no metric: the floor under 3. ({store.name})", f"{store.events:,}",
-                     f"{human(decode)} ev/s", "raw scan", f"{decode_share:.1%}", "-", "-"])
+        rows.append(
+            [
+                f"2b. runtime + payload and minute of every event a metric reads, "
+                f"no metric: the floor under 3. ({store.name})",
+                f"{store.events:,}",
+                f"{human(decode)} ev/s",
+                "raw scan",
+                f"{decode_share:.1%}",
+                "-",
+                "-",
+            ]
+        )
         rows.append([f"3. replay, shipped kpis group ({store.name})", f"{store.events:,}",
                      f"{human(kpis)} ev/s", "raw scan", f"{kpis_share:.1%}", ">= 50%",
                      verdict(kpis_share >= 0.5)])  # fmt: skip

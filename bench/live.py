@@ -49,7 +49,12 @@ def _simulate(config: Path, url: str, seed: int, *options: str) -> str:
 
 
 def run_live(
-    config: Path, rate: float, seconds: int, seed: int, *, source: str = "simulator",
+    config: Path,
+    rate: float,
+    seconds: int,
+    seed: int,
+    *,
+    source: str = "simulator",
     with_kpis: bool = True,
 ) -> LiveResult:
     """A short history first (so clients exist), ingest caught up, then the live run."""
@@ -59,12 +64,15 @@ def run_live(
         EventStore.from_url(url).close()
         _simulate(config, url, seed, "--backfill", "6h", "--backfill-rate", "1", "--duration", "0")
         if source == "simulator":
+
             def live() -> str:
                 return _simulate(config, url, seed + 1, "--rate", str(rate), "--live-cycle",
                                  "0", "--duration", f"{seconds}s")  # fmt: skip
         else:
+
             def live() -> str:
                 return append_paced(url, rate, seconds)
+
         return _measure(url, config, live, with_kpis=with_kpis)
     finally:
         drop_pg_schema(schema)
@@ -101,7 +109,8 @@ def _measure(
         with connect(url) as conn:
             appended, first, last = conn.execute(
                 "SELECT count(*), min(recorded_at), max(recorded_at) FROM events "
-                "WHERE recorded_at >= to_timestamp(%s)", (live_start,)
+                "WHERE recorded_at >= to_timestamp(%s)",
+                (live_start,),
             ).fetchone()
             deposits = conn.execute(
                 "SELECT recorded_at FROM events WHERE event_type = 'FundsDeposited' "

@@ -48,9 +48,7 @@ def generated_store(backend: str, events: int, seed: int) -> StoreInfo:
     store = EventStore.from_url(url)
     try:
         simulation = Simulation(store, scenario, now=END, progress=False, out=lambda _: None)
-        seconds, _ = timed(
-            lambda: simulation.run(backfill=SPAN, duration=timedelta(0))
-        )
+        seconds, _ = timed(lambda: simulation.run(backfill=SPAN, duration=timedelta(0)))
     finally:
         store.close()
     analyze(backend, url)
@@ -115,9 +113,7 @@ def fresh(backend: str, name: str) -> str:
     return url
 
 
-def copy_events(
-    backend: str, source: StoreInfo, target: str, url: str, last: int | None
-) -> None:
+def copy_events(backend: str, source: StoreInfo, target: str, url: str, last: int | None) -> None:
     """Copy the events (up to position ``last``) of ``source`` into the store at ``url``."""
     columns = (
         "position, tx_id, stream_id, stream_type, version, event_type, schema_version, "

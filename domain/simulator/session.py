@@ -73,9 +73,7 @@ class Simulation:
             self._backfill(self.traffic, end)
         if duration is not None and duration <= timedelta(0):
             return
-        self.traffic.retarget(
-            self.scenario.rate, self.traffic.now, cycle=self.scenario.live_cycle
-        )
+        self.traffic.retarget(self.scenario.rate, self.traffic.now, cycle=self.scenario.live_cycle)
         caught_up = Stats()
         while backfilled and self.catch_up and time.time() - self.traffic.now > CATCH_UP_SLACK:
             # the backfill took a while: fill the gap up to the wall clock
