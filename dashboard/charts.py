@@ -58,7 +58,7 @@ def metric_chart(
 ) -> go.Figure:
     """``series`` has columns start (UTC) and value; a level (AUM) is drawn as an area.
     ``in_progress``: the last bucket is still filling (it ends after the window): it is
-    drawn dashed up to the window's end, labelled "so far", so that the current hour does
+    drawn dotted up to the window's end, labelled "so far", so that the current hour does
     not read as a collapse.
 
     Built in one constructor call: Plotly validates the figure once, where ``add_hline``
@@ -108,7 +108,7 @@ def _open_bucket_traces(
     x: list[str], values: list[float | None], title: str, end: str
 ) -> list[go.Scatter]:
     """The complete buckets as steps; the last complete one's step carried to the open
-    bucket's start (no hover); the open bucket dashed from its start to ``end``, hovering
+    bucket's start (no hover); the open bucket dotted from its start to ``end``, hovering
     as "so far"."""
     done, last = values[:-1], values[-1]
     line = {"color": LINE, "width": 2, "shape": "hv"}

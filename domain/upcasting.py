@@ -80,10 +80,4 @@ def funds_deposited_amount_becomes_decimal_and_source_becomes_channel(
 def _yuan(raw: object) -> str:
     """A v1 amount ("1,234.50", "¥12", "12元", 12.5) as a 2-place decimal string."""
     text = str(raw).replace(",", "").replace("¥", "").replace("元", "").strip()
-    whole = text[:-3]
-    if (  # already what Decimal would write: "1234.50" (no sign, exponent or leading zero)
-        text[-3:-2] == "." and whole.isdigit() and text[-2:].isdigit() and text.isascii()
-        and (whole[0] != "0" or whole == "0")
-    ):  # fmt: skip
-        return text
     return str(Decimal(text).quantize(CENT))

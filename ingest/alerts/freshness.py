@@ -1,17 +1,17 @@
 """When to evaluate: now, or, while the ingest lags behind the event store, at its watermark.
 
-The ingest is *behind* when its metrics group (``kpis``) has events left to process and
-either the oldest of them was recorded more than ``max_ingest_lag_s`` ago (an outage's
-backlog), or it and the metrics watermark both lie more than ``max_ingest_lag_s`` back in
-business time (history recorded just now: a backfill, an import); or, with nothing left to
-process, when the newest event it processed was recorded in the last ``max_ingest_lag_s``
-but more than ``max_ingest_lag_s`` after the watermark minute (history processed as fast
-as it is written). Then windows ending now
-would be missing events that merely wait to be processed (deposits look stopped, rates
-look off), so rules are evaluated at the metrics watermark instead (the latest event-time
-minute processed), over windows ending where that minute starts, and marked stale; stale
-evaluations never notify. One late event waiting behind a recent watermark does not make a
-round stale. See docs/metrics.md, "Stale evaluation".
+The ingest is *behind* when its metrics group (``kpis``) either
+- has events left to process, the oldest recorded more than ``max_ingest_lag_s`` ago (an
+  outage's backlog), or lying, like the metrics watermark, more than ``max_ingest_lag_s``
+  back in business time (history recorded just now: a backfill, an import); or
+- processed, in the last ``max_ingest_lag_s``, an event recorded more than
+  ``max_ingest_lag_s`` after the watermark minute (history processed as fast as it is
+  written).
+Then windows ending now would be missing events that merely wait to be processed (deposits
+look stopped, rates look off), so rules are evaluated at the metrics watermark instead (the
+latest event-time minute processed), over windows ending where that minute starts, and
+marked stale; stale evaluations never notify. One late event waiting behind a recent
+watermark does not make a round stale. See docs/metrics.md, "Stale evaluation".
 """
 
 from __future__ import annotations
@@ -53,15 +53,15 @@ def evaluation_moment(
         return Moment(None, False, 0.0, None)
     mark = counters.get("watermark", 0)
     watermark = from_epoch(mark) if mark else None
-    # how far back in business time the metrics are complete (the watermark minute is
-    # complete once it is over)
-    behind_s = (now - watermark - MINUTE_SPAN).total_seconds() if watermark else float("inf")
+    # the metrics are complete up to the end of the watermark minute
+    complete = watermark + MINUTE_SPAN if watermark else None
+    behind_s = (now - complete).total_seconds() if complete else float("inf")
     lag_s = 0.0
     newest = counters.get("recorded")  # when the newest processed event was recorded
-    if newest is not None and behind_s != float("inf"):
+    if complete and newest is not None:
         recorded = from_epoch(newest)
-        written_s = behind_s - (now - recorded).total_seconds()  # recorded after its time
-        if (now - recorded).total_seconds() <= max_lag_s and written_s > max_lag_s:
+        after_s = (recorded - complete).total_seconds()  # recorded this long after its time
+        if (now - recorded).total_seconds() <= max_lag_s and after_s > max_lag_s:
             lag_s = behind_s  # history processed as fast as it is written
     if checkpoint < store.head():
         pending = store.read_all(checkpoint, 1)

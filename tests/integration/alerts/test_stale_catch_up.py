@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from domain.eventstore import EventStore
 from ingest.alerts import storage
+from ingest.alerts.loop import AlertService
 from ingest.alerts.tables import outbox
 from ingest.runtime import Runtime, bootstrap
 from ingest.settings import Settings
@@ -48,6 +50,15 @@ def runtime(sqlite_db: str) -> Iterator[Runtime]:
         runtime.close()
 
 
+def prepared(runtime: Runtime) -> tuple[AlertService, EventStore, ManualClock]:
+    """The runtime's alert service, store and manual clock, with its group prepared."""
+    alerts = runtime.alerts
+    assert alerts is not None
+    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    runtime.processors[0].prepare()
+    return alerts, runtime.store, clock
+
+
 def catch_up(runtime: Runtime, *, steps: int | None = None) -> int:
     processor = runtime.processors[0]
     done = 0
@@ -57,10 +68,7 @@ def catch_up(runtime: Runtime, *, steps: int | None = None) -> int:
 
 
 def test_a_backlog_is_evaluated_at_the_watermark_and_pages_nobody(runtime: Runtime) -> None:
-    alerts, store = runtime.alerts, runtime.store
-    assert alerts is not None
-    clock: ManualClock = alerts.clock  # type: ignore[assignment]
-    runtime.processors[0].prepare()
+    alerts, store, clock = prepared(runtime)
     live(store, clock, T0 - timedelta(hours=1), 60, deposits=3, requested=2)
     catch_up(runtime)
     clock.set(T0)
@@ -102,10 +110,7 @@ def test_a_backlog_is_evaluated_at_the_watermark_and_pages_nobody(runtime: Runti
 
 
 def test_a_stale_tick_without_a_newer_watermark_changes_nothing(runtime: Runtime) -> None:
-    alerts, store = runtime.alerts, runtime.store
-    assert alerts is not None
-    clock: ManualClock = alerts.clock  # type: ignore[assignment]
-    runtime.processors[0].prepare()
+    alerts, store, clock = prepared(runtime)
     live(store, clock, T0 - timedelta(minutes=30), 30, deposits=3, requested=2)
     catch_up(runtime, steps=1)
     clock.advance(timedelta(minutes=5))
@@ -128,11 +133,8 @@ def test_history_recorded_just_now_is_evaluated_at_the_watermark_and_pages_nobod
 ) -> None:
     """A backfill or an import: the backlog was recorded seconds ago, but it lies hours back
     in business time, so windows ending now are as empty as after an outage."""
-    alerts, store = runtime.alerts, runtime.store
-    assert alerts is not None
-    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    alerts, store, clock = prepared(runtime)
     clock.set(T0)
-    runtime.processors[0].prepare()
     live(store, clock, T0 - timedelta(hours=2), 120, deposits=3, requested=2)  # recorded at T0
     catch_up(runtime, steps=2)  # 24 of the 120 minutes processed
     clock.advance(timedelta(seconds=5))
@@ -159,10 +161,7 @@ def test_history_recorded_just_now_is_evaluated_at_the_watermark_and_pages_nobod
 def test_a_late_event_waiting_behind_a_fresh_watermark_keeps_the_round_fresh(
     runtime: Runtime,
 ) -> None:
-    alerts, store = runtime.alerts, runtime.store
-    assert alerts is not None
-    clock: ManualClock = alerts.clock  # type: ignore[assignment]
-    runtime.processors[0].prepare()
+    alerts, store, clock = prepared(runtime)
     live(store, clock, T0 - timedelta(minutes=30), 30, deposits=3, requested=2)
     catch_up(runtime)
     clock.set(T0 + timedelta(seconds=10))
@@ -178,11 +177,8 @@ def test_history_processed_as_fast_as_it_is_written_is_still_evaluated_stale(
     """The ingest keeps up with a backfill: nothing waits to be processed, yet the newest
     events were recorded just now about business hours ago; windows ending now hold
     nothing, and deposits would look stopped."""
-    alerts, store = runtime.alerts, runtime.store
-    assert alerts is not None
-    clock: ManualClock = alerts.clock  # type: ignore[assignment]
+    alerts, store, clock = prepared(runtime)
     clock.set(T0)
-    runtime.processors[0].prepare()
     live(store, clock, T0 - timedelta(hours=2), 60, deposits=3, requested=2)
     catch_up(runtime)
     clock.advance(timedelta(seconds=5))
@@ -201,10 +197,7 @@ def test_history_processed_as_fast_as_it_is_written_is_still_evaluated_stale(
 
 
 def test_a_quiet_platform_is_evaluated_fresh_and_pages(runtime: Runtime) -> None:
-    alerts, store = runtime.alerts, runtime.store
-    assert alerts is not None
-    clock: ManualClock = alerts.clock  # type: ignore[assignment]
-    runtime.processors[0].prepare()
+    alerts, store, clock = prepared(runtime)
     live(store, clock, T0 - timedelta(minutes=30), 10, deposits=3, requested=2)
     catch_up(runtime)
     clock.set(T0)  # no deposit for 20 minutes, in business hours

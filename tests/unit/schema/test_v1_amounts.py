@@ -1,5 +1,5 @@
 """A version 1 deposit's amount, in every form v1 writers used, lifts to the exact 2-place
-decimal that ``Decimal`` gives (a plain "1234.50" takes a shortcut; nothing else may)."""
+decimal that ``Decimal`` gives, and lifting never changes the stored payload."""
 
 from __future__ import annotations
 
