@@ -16,7 +16,7 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-# simulator (1 day of history, then live), ingest and dashboard; Ctrl-C stops all three
+# simulator (2 days of history, then live), ingest and dashboard; Ctrl-C stops all three
 demo: $(STAMP)
 	$(PY) -m dashboard.demo $(DEMO_ARGS)
 

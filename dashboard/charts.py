@@ -147,8 +147,9 @@ def rate_chart(rates: pd.DataFrame, zone: str) -> go.Figure:
     return figure
 
 
-def timeline_chart(periods: pd.DataFrame, zone: str, now: datetime) -> go.Figure:
-    """Rules on the y axis, one bar per period (columns rule, state, start, end)."""
+def timeline_chart(periods: pd.DataFrame, zone: str, start: datetime, now: datetime) -> go.Figure:
+    """Rules on the y axis, one bar per period (columns rule, state, start, end), over the
+    whole selected range from ``start`` to ``now`` (where an open period ends)."""
     figure = go.Figure()
     colours = {
         "firing": "#d62728",
@@ -174,6 +175,6 @@ def timeline_chart(periods: pd.DataFrame, zone: str, now: datetime) -> go.Figure
         barmode="overlay",
         height=max(160, 40 * periods["rule"].nunique() + 80),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis={"type": "date"},
+        xaxis={"type": "date", "range": [_moment(start, zone), _moment(now, zone)]},
     )
     return figure

@@ -79,7 +79,8 @@ def current() -> None:
     if spans.empty:
         st.caption("No rule left the normal state in the selected range.")
     else:
-        st.plotly_chart(charts.timeline_chart(spans, zone, min(utc_now(), end)), key="timeline",
+        shown_to = min(utc_now(), end)
+        st.plotly_chart(charts.timeline_chart(spans, zone, start, shown_to), key="timeline",
                         config={"displayModeBar": False})  # fmt: skip
     inside = changes[changes["at"] >= start].tail(TRANSITIONS_SHOWN).iloc[::-1]
     if not inside.empty:

@@ -1,10 +1,13 @@
-"""One evaluation round: every rule evaluated once, every state change stored once with its
-history row, and the notifications it causes queued, all in one transaction."""
+"""One evaluation round: every rule evaluated at the round's moment, and, when its last
+evaluation lies more than a minute back (the ingest caught up on a backlog, or this loop
+was held up), first at every minute in between, so that the history holds what happened
+there; every state change stored with its history row, and the notifications the round
+causes queued, all in one transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -25,6 +28,8 @@ from ingest.alerts.templates import render
 from ingest.redelivery import lock_group
 
 LOCK = "ledgerlens-alerts"  # one evaluator at a time, even with two ingest processes
+STEP = timedelta(minutes=1)  # the grid of catch-up evaluations: buckets change by the minute
+MAX_CATCH_UP = 1440  # at most the last day of missed minutes per rule and round
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class RuleSet:
 @dataclass(frozen=True)
 class TickReport:
     moment: Moment
-    evaluated: int
+    evaluated: int  # evaluations, the catch-up ones included
     transitions: int
     notified: int  # alerts whose receivers were told something new
 
@@ -50,13 +55,14 @@ def run_tick(engine: Engine, store: EventStore, rules: RuleSet, now: datetime) -
     moment = evaluation_moment(store, engine, now, rules.max_lag_s)
     with engine.connect() as conn:
         before = st.load_states(conn)
-    found: dict[str, Evaluation] = {}
+    found: dict[str, list[Evaluation]] = {}
     if moment.at is not None:
         for rule in rules.rules:
-            if not _known(before.get(rule.name), rule, moment):
-                found[rule.name] = observe(
-                    rule, rules.metrics, moment.at, rules.zone, stale=moment.stale
-                )
+            steps = catch_up_steps(before.get(rule.name), rule, moment)
+            if steps:
+                found[rule.name] = [
+                    observe(rule, rules.metrics, at, rules.zone, stale=stale) for at, stale in steps
+                ]
     with engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
         with conn.begin():
@@ -64,15 +70,37 @@ def run_tick(engine: Engine, store: EventStore, rules: RuleSet, now: datetime) -
             return _Round(conn, rules, moment, now).apply(found)
 
 
-def _known(stored: AlertRecord | None, rule: AlertRule, moment: Moment) -> bool:
+def catch_up_steps(
+    stored: AlertRecord | None, rule: AlertRule, moment: Moment
+) -> list[tuple[datetime, bool]]:
+    """When to evaluate ``rule`` this round, oldest first, each with whether it is stale:
+    every minute after its last evaluation (stale: looked at after the fact, it notifies
+    nobody; at most the last ``MAX_CATCH_UP``), then the round's moment. Nothing when the
+    rule was evaluated at or after the moment already; only the moment for a rule that was
+    never evaluated or now watches another series."""
+    if moment.at is None or _known(stored, rule, moment.at, moment.stale):
+        return []
+    last = None if stored is None or stored.identity != rule.identity() else stored.status
+    steps = [(moment.at, moment.stale)]
+    if last is None or last.evaluated_at is None:
+        return steps
+    at = moment.at - STEP
+    while at > last.evaluated_at and len(steps) <= MAX_CATCH_UP:
+        steps.append((at, True))
+        at -= STEP
+    steps.reverse()
+    return steps
+
+
+def _known(stored: AlertRecord | None, rule: AlertRule, at: datetime, stale: bool) -> bool:
     """An evaluation older than the stored one (another evaluator got there first), or a
     stale one no later than it, teaches nothing new: it must not move the state back."""
-    if stored is None or stored.identity != rule.identity() or moment.at is None:
+    if stored is None or stored.identity != rule.identity():
         return False
     last = stored.status.evaluated_at
     if last is None:
         return False
-    return moment.at <= last if moment.stale else moment.at < last
+    return at <= last if stale else at < last
 
 
 class _Round:
@@ -81,13 +109,13 @@ class _Round:
         self.at = moment.at or now
         self.transitions = 0
 
-    def apply(self, found: dict[str, Evaluation]) -> TickReport:
+    def apply(self, found: dict[str, list[Evaluation]]) -> TickReport:
         stored = st.load_states(self.conn)
         silences = active_silences(self.conn, self.now)
         records: list[tuple[AlertRecord, bool]] = []  # record, already in the table
         for rule in self.rules.rules:
             old = stored.pop(rule.name, None)
-            record = self._evaluate(rule, old, found.get(rule.name), silences)
+            record = self._evaluate(rule, old, found.get(rule.name, []), silences)
             records.append((record, old is not None))
         for old in stored.values():  # rules no longer configured
             removed = self._reset(old, "the rule was removed")
@@ -106,13 +134,14 @@ class _Round:
             else:
                 st.save_state(self.conn, replace(record, status=status), exists=exists)
         drop_unknown_sinks(self.conn, set(self.rules.sinks))
-        return TickReport(self.moment, len(found), self.transitions, len(told))
+        evaluated = sum(len(evaluations) for evaluations in found.values())
+        return TickReport(self.moment, evaluated, self.transitions, len(told))
 
     def _evaluate(
         self,
         rule: AlertRule,
         old: AlertRecord | None,
-        ev: Evaluation | None,
+        evaluations: list[Evaluation],
         silences: list[Silence],
     ) -> AlertRecord:
         labels, identity = rule.all_labels, rule.identity()
@@ -122,9 +151,12 @@ class _Round:
             old = AlertRecord(AlertStatus(rule.name), identity, labels, threshold, "")
         elif old.identity != identity:  # another series now: its alert ends, a new one starts
             old = replace(self._reset(old, "the rule changed"), identity=identity)
-        before = old.status
-        status = before
-        if ev is not None and not _known(old, rule, self.moment):
+        silenced = is_silenced(silences, rule.name, labels, self.now)
+        status, seen = old.status, None
+        for ev in evaluations:  # oldest first; each change is a history row at its time
+            if _known(old, rule, ev.at, ev.stale):
+                continue  # another evaluator got this far already
+            before, seen = status, ev
             status = advance(
                 before,
                 ev,
@@ -132,19 +164,21 @@ class _Round:
                 keep_firing_for=rule.keep_firing_for,
                 no_data=rule.no_data,
             )
-        silenced = is_silenced(silences, rule.name, labels, self.now)
+            if status.state != before.state:
+                changed = replace(status, silenced=silenced)
+                record = AlertRecord(changed, identity, labels, threshold, old.summary)
+                st.record_transition(self.conn, before, record, self.now)
+                self.transitions += 1
         status = replace(status, stale=self.moment.stale, silenced=silenced)
         summary = old.summary
-        if ev is not None or not summary:
+        if seen is not None or not summary:
             context = rule.context(
-                status.value, current=getattr(ev, "current", None), base=getattr(ev, "base", None)
+                status.value,
+                current=getattr(seen, "current", None),
+                base=getattr(seen, "base", None),
             )
             summary = render(rule.summary, context)
-        record = AlertRecord(status, identity, labels, threshold, summary)
-        if status.state != before.state:
-            st.record_transition(self.conn, before, record, self.now)
-            self.transitions += 1
-        return record
+        return AlertRecord(status, identity, labels, threshold, summary)
 
     def _reset(self, old: AlertRecord, why: str) -> AlertRecord:
         """End an alert whose rule changed series or was removed."""

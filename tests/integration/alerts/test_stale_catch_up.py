@@ -109,6 +109,72 @@ def test_a_backlog_is_evaluated_at_the_watermark_and_pages_nobody(runtime: Runti
     assert state(runtime, "spike")["stale"] == 0
 
 
+def test_an_incident_in_a_backlog_worked_off_between_two_rounds_is_in_the_history(
+    runtime: Runtime,
+) -> None:
+    """The ingest restarts after an outage and works off the whole backlog before the next
+    round, which is therefore fresh: the minutes it missed are evaluated first (stale,
+    silent), so the incident inside the backlog is in the history and pages nobody."""
+    alerts, store, clock = prepared(runtime)
+    live(store, clock, T0 - timedelta(hours=1), 60, deposits=3, requested=2)
+    catch_up(runtime)
+    clock.set(T0)
+    assert not alerts.tick().moment.stale
+    live(store, clock, T0, 20, deposits=3, requested=2)  # the ingest is down from here on
+    live(store, clock, T0 + timedelta(minutes=20), 10, deposits=3, requested=2, failed=2)
+    live(store, clock, T0 + timedelta(minutes=30), 30, deposits=3, requested=2)
+    catch_up(runtime)
+    clock.set(T0 + timedelta(minutes=60, seconds=5))
+
+    report = alerts.tick()
+    assert not report.moment.stale
+    assert report.evaluated == 2 * 61  # 60 missed minutes and the moment, for each rule
+    with runtime.engine.connect() as conn:
+        spike = storage.read_history(conn, "spike")
+        assert conn.execute(select(outbox)).all() == []  # over before anyone could be told
+        assert storage.read_history(conn, "stopped") == []
+    assert [(r["from_state"], r["to_state"], r["stale"]) for r in spike] == [
+        ("normal", "firing", 1), ("firing", "normal", 1),
+    ]  # fmt: skip
+    fired, ended = (row["at"].replace(tzinfo=UTC) for row in spike)
+    assert fired == T0 + timedelta(minutes=21, seconds=5)  # the first minute with failures
+    assert ended == T0 + timedelta(minutes=43, seconds=5)  # 2 failed of 30 in the window
+    assert state(runtime, "spike") == {"state": "normal", "stale": 0}
+
+
+def test_an_incident_in_history_processed_within_one_round_is_in_the_history(
+    runtime: Runtime,
+) -> None:
+    """A backfill's history, recorded just now and processed in one go between two stale
+    rounds: the second round steps through it minute by minute."""
+    alerts, store, clock = prepared(runtime)
+    clock.set(T0)
+    start = T0 - timedelta(hours=3)
+    live(store, clock, start, 20, deposits=3, requested=2)
+    live(store, clock, start + timedelta(minutes=20), 10, deposits=3, requested=2, failed=2)
+    live(store, clock, start + timedelta(minutes=30), 30, deposits=3, requested=2)
+    catch_up(runtime, steps=1)  # the first 12 minutes
+    clock.advance(timedelta(seconds=5))
+    first = alerts.tick()
+    assert first.moment.stale and first.evaluated == 2
+    catch_up(runtime)
+    clock.advance(timedelta(seconds=5))
+
+    report = alerts.tick()
+    assert report.moment.stale
+    assert report.moment.at == start + timedelta(minutes=59, seconds=-1)
+    assert first.moment.at is not None
+    assert report.evaluated == 2 * (report.moment.at - first.moment.at) // timedelta(minutes=1)
+    with runtime.engine.connect() as conn:
+        spike = storage.read_history(conn, "spike")
+        assert conn.execute(select(outbox)).all() == []
+    assert [(r["from_state"], r["to_state"], r["stale"]) for r in spike] == [
+        ("normal", "firing", 1), ("firing", "normal", 1),
+    ]  # fmt: skip
+    fired = spike[0]["at"].replace(tzinfo=UTC)
+    assert start + timedelta(minutes=20) < fired <= start + timedelta(minutes=22)
+
+
 def test_a_stale_tick_without_a_newer_watermark_changes_nothing(runtime: Runtime) -> None:
     alerts, store, clock = prepared(runtime)
     live(store, clock, T0 - timedelta(minutes=30), 30, deposits=3, requested=2)

@@ -46,7 +46,9 @@ def test_the_history_shows_when_each_rule_left_normal(world: World):
     assert list(firing["start"]) == [
         r["at"] for r in fired if r["rule"] == "withdrawal_failure_spike"
     ]
-    assert len(test.get("plotly_chart")) == 1  # the timeline
+    (timeline,) = test.get("plotly_chart")
+    axis = json.loads(timeline.proto.spec)["layout"]["xaxis"]
+    assert axis["range"] == ["2024-06-30T06:00:00", "2024-06-30T14:05:00"]  # the range chosen
     shown = test.dataframe[1].value
     assert len(shown) == len([r for r in rows if r["at"] >= start])
 
