@@ -48,6 +48,11 @@ def count(value: Number) -> str:
     return f"{_quantize(number, 2):,}"
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 event``, ``2,048 events``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def percent(value: Number, places: int = 1) -> str:
     """A fraction (0.1234) as ``12.3%``."""
     if value is None:

@@ -7,7 +7,7 @@ import json
 import streamlit as st
 
 from dashboard import cached, charts, controls, session
-from dashboard.format import local_time
+from dashboard.format import counted, local_time
 from dashboard.resources import context
 
 DEAD_LETTERS_SHOWN = 20
@@ -27,7 +27,7 @@ def groups() -> None:
     else:
         head, lag, dead = st.columns(3)
         head.metric("Head position", f"{int(status['head'].max()):,}")
-        behind = f"{int(status['lag_events'].max()):,} events"
+        behind = counted(int(status["lag_events"].max()), "event")
         lag.metric("Largest lag", f"{behind} · {status['lag_seconds'].max():,.1f} s")
         dead.metric("Dead letters", f"{int(status['dead_letters'].sum()):,}")
         st.dataframe(
@@ -38,7 +38,13 @@ def groups() -> None:
                 "lag_events": st.column_config.NumberColumn("lag (events)", format="localized"),
                 "position": st.column_config.NumberColumn(format="localized"),
                 "head": st.column_config.NumberColumn(format="localized"),
-                "events_total": st.column_config.NumberColumn(format="localized"),
+                "events_total": st.column_config.NumberColumn("processed", format="localized"),
+                "error_policy": "error policy", "dead_letters": "dead letters",
+                "last_error": "last error",
+                "last_error_at": st.column_config.DatetimeColumn(
+                    "last error at", format="YYYY-MM-DD HH:mm:ss", timezone=zone),
+                "heartbeat_at": st.column_config.DatetimeColumn(
+                    "heartbeat", format="YYYY-MM-DD HH:mm:ss", timezone=zone),
             },
         )  # fmt: skip
         for row in status.itertuples():

@@ -24,7 +24,7 @@ def test_the_group_table_shows_every_group_caught_up_at_the_head(world: World):
     assert sorted(table["group"]) == sorted(report) == ["filing", "kpis", "marketing"]
     head = world.store.head().position
     assert set(table["position"]) == {head} and set(table["lag_events"]) == {0}
-    assert [m.value for m in test.metric][:1] == [f"{head:,}"]
+    assert [m.value for m in test.metric][:2] == [f"{head:,}", "0 events · 0.0 s"]
 
 
 def test_dead_letters_show_with_their_error_and_event(world: World):

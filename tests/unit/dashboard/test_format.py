@@ -69,3 +69,9 @@ def test_a_delta_from_nothing_is_new_and_nothing_to_compare_is_no_delta():
 
 def test_local_time_is_business_timezone_wall_clock():
     assert fmt.local_time(0, "Asia/Shanghai") == "1970-01-01 08:00"
+
+
+def test_counts_of_things_read_singular_for_one_and_plural_otherwise():
+    assert fmt.counted(1, "event") == "1 event"
+    assert fmt.counted(0, "event") == "0 events"
+    assert fmt.counted(2048, "event") == "2,048 events"
