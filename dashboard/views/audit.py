@@ -56,6 +56,7 @@ version = st.select_slider(
     format_func=labels.get,
 )  # fmt: skip
 chosen = moments[int(version)]
-st.caption(f"Every event that occurred by {chosen.occurred_at.isoformat()} "
-           f"({chosen.event_type}, v{chosen.version}) applied to an empty {kind}.")  # fmt: skip
+moment = local_time(int(chosen.occurred_at.timestamp()), zone, seconds=True)
+st.caption(f"Every event that occurred by {moment} ({zone}; {chosen.event_type}, "
+           f"v{chosen.version}) applied to an empty {kind}.")  # fmt: skip
 st.json(cached.state(ctx.config, stream, chosen.occurred_at.to_pydatetime()), expanded=True)

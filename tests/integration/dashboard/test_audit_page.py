@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -57,6 +58,9 @@ def test_the_state_is_rebuilt_from_the_events_up_to_the_chosen_moment(world: Wor
     then = state_at(world.store, stream, middle.occurred_at).as_dict()
     assert then["version"] < latest["version"]
     assert json.loads(test.json[-1].value) == json.loads(json.dumps(then))
+    local = middle.occurred_at.astimezone(ZoneInfo(world.settings.business_timezone))
+    said = f"occurred by {local:%Y-%m-%d %H:%M:%S} ({world.settings.business_timezone}; "
+    assert any(said in caption for caption in texts(test.caption))  # business time, as above
 
 
 @pytest.mark.parametrize("typed", INJECTIONS)
