@@ -11,6 +11,7 @@ from ingest.alerts.conditions import Outcome
 from ingest.alerts.evaluator import Evaluation
 from ingest.alerts.hours import within_hours
 from ingest.alerts.rules import AlertRule
+from ingest.metrics.definitions import AnyMetric
 from ingest.metrics.windows import Window
 
 Number = int | float | Decimal | None
@@ -18,6 +19,8 @@ Number = int | float | Decimal | None
 
 class MetricSource(Protocol):
     """What alerts need of the metrics (``ingest.metrics.query.MetricsQuery``)."""
+
+    def metric(self, name: str) -> AnyMetric: ...
 
     def value(
         self, metric: str, window: str, at: datetime | None = None, *, dim: str | None = None
@@ -46,18 +49,24 @@ def _observe(
     rule: AlertRule, metrics: MetricSource, at: datetime, zone: str, stale: bool
 ) -> Evaluation:
     condition = rule.parsed()
+    window = Window(rule.window)
     current = metrics.value(rule.metric, rule.window, at, dim=rule.dim)
+    thin = _thin(rule, metrics, *window.bounds(at, zone))
+    if thin:
+        return Evaluation(Outcome.NO_DATA, at, stale=stale, detail=thin, current=current)
     if not condition.is_change:
         if current is None:
             return Evaluation(Outcome.NO_DATA, at, stale=stale, detail="no data in the window")
         outcome = condition.judge(current)  # exact: a Decimal sum against the threshold
         return Evaluation(outcome, at, float(current), stale=stale, current=current)
-    window = Window(rule.window)
     if rule.compare == "same_time_yesterday":
         start, end = window.same_time_yesterday(at, zone)
     else:
         start, end = window.previous(at, zone)
     base = metrics.value_between(rule.metric, start, end, dim=rule.dim)
+    thin = _thin(rule, metrics, start, end, of="the base window")
+    if thin:
+        return Evaluation(Outcome.NO_DATA, at, stale=stale, detail=thin, current=current, base=base)
     floor = rule.min_base if rule.min_base is not None else 0.0
     if current is None or base is None or float(base) <= floor:
         detail = f"no base to compare with ({rule.compare}: {base}, min_base {floor:g})"
@@ -68,6 +77,23 @@ def _observe(
     change = (then - now) / then if condition.op == "drop" else (now - then) / then
     return Evaluation(
         condition.judge(change), at, float(change), stale=stale, current=current, base=base
+    )
+
+
+def _thin(
+    rule: AlertRule, metrics: MetricSource, start: int, end: int, *, of: str = "the window"
+) -> str:
+    """Why a ratio's window holds too few cases to judge (``min_denominator``), or ""."""
+    if rule.min_denominator is None:
+        return ""
+    ratio = metrics.metric(rule.metric)
+    name = getattr(ratio, "denominator", rule.metric)  # validated: a ratio metric
+    volume = metrics.value_between(name, start, end, dim=rule.dim)
+    if volume is not None and float(volume) >= rule.min_denominator:
+        return ""
+    return (
+        f"too few to judge: {name} is {volume if volume is not None else 'nothing'} in {of}, "
+        f"under min_denominator {rule.min_denominator:g}"
     )
 
 

@@ -36,6 +36,9 @@ class AlertRule(Section):
     recovery: Threshold = None
     compare: Compare | None = None
     min_base: float | None = Field(None, ge=0, description="a smaller base is 'no data'")
+    min_denominator: float | None = Field(
+        None, gt=0, description="ratio metrics: a smaller denominator in a window is 'no data'"
+    )
     for_: Duration = Field(0, alias="for")
     keep_firing_for: Duration = 0
     severity: Severity = "warning"

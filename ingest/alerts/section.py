@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ingest.alerts.rules import AlertRule, Duration, Severity
-from ingest.metrics.definitions import AnyMetric, EventMetric, parts
+from ingest.metrics.definitions import AnyMetric, EventMetric, RatioMetric, parts
 from ingest.metrics.validation import located
 from ingest.sections import NAME_PATTERN, Section
 
@@ -108,6 +108,12 @@ def check_alert_rules(alerts: AlertSettings, metrics: Sequence[AnyMetric]) -> No
         if rule.dim is not None and not _has_dimension(metric, by_name):
             raise located(
                 (*where, "dim"), f"metric {rule.metric!r} has no `by` dimension, so no dim to pick"
+            )
+        if rule.min_denominator is not None and not isinstance(metric, RatioMetric):
+            raise located(
+                (*where, "min_denominator"),
+                f"`min_denominator` goes with a rule on a ratio metric; {rule.metric!r} is "
+                f"a {metric.kind} metric",
             )
 
 

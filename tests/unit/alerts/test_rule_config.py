@@ -150,6 +150,19 @@ def test_a_dim_needs_a_metric_split_by_a_dimension() -> None:
     assert problem.startswith("conf.yaml:22: alerts.rules.0.dim: metric 'failure_rate' has no")
 
 
+def test_min_denominator_goes_with_a_ratio_metric_only() -> None:
+    settings = parse_settings(rule(*GOOD, "min_denominator: 50"), FILE)
+    assert settings.alerts.rules[0].min_denominator == 50
+    counted = ("name: d", "metric: deposit_count", "window: 10m", 'condition: "== 0"')
+    [problem] = problems(rule(*counted, "min_denominator: 50"))
+    assert problem.startswith(
+        "conf.yaml:22: alerts.rules.0.min_denominator: `min_denominator` goes with a rule on "
+        "a ratio metric; 'deposit_count' is a count metric"
+    )
+    [zero] = problems(rule(*GOOD, "min_denominator: 0"))
+    assert "alerts.rules.0.min_denominator: " in zero
+
+
 def test_rule_names_are_unique() -> None:
     text = rule(*GOOD) + "".join(
         f"    {'- ' if i == 0 else '  '}{line}\n" for i, line in enumerate(GOOD)
@@ -186,6 +199,7 @@ def test_the_shipped_config_declares_the_six_rules_ops_are_paged_for() -> None:
     assert (stopped.metric, stopped.window, stopped.condition) == ("deposit_count", "10m", "== 0")
     assert stopped.active_hours == "09:00-23:00"
     assert rules["deposits_down_vs_yesterday"].compare == "same_time_yesterday"
+    assert rules["withdrawal_failure_spike"].min_denominator == 50  # no 4 a.m. page for 2 of 17
 
 
 def test_check_config_refuses_a_bad_rule_with_exit_2(
