@@ -58,6 +58,9 @@ def config_document(url: str, **dashboard: Any) -> dict[str, Any]:
     document["groups"].append(
         {"name": "filing", "handler": HANDLER, "error_policy": "dead_letter", "critical": False}
     )
+    for rule in document["alerts"]["rules"]:  # sized for the demo's 2 events/s; here 0.15
+        if "min_denominator" in rule:
+            rule["min_denominator"] = 5
     document["alerts"]["rules"] += TEST_RULES
     if dashboard:
         document["dashboard"] = dashboard
