@@ -30,6 +30,10 @@ class MetricSource(Protocol):
         self, metric: str, start: int, end: int, *, dim: str | None = None
     ) -> Number: ...
 
+    def samples_between(
+        self, metric: str, start: int, end: int, *, dim: str | None = None
+    ) -> int | None: ...
+
 
 def observe(
     rule: AlertRule, metrics: MetricSource, at: datetime, zone: str, *, stale: bool = False
@@ -83,18 +87,23 @@ def _observe(
 def _thin(
     rule: AlertRule, metrics: MetricSource, start: int, end: int, *, of: str = "the window"
 ) -> str:
-    """Why a ratio's window holds too few cases to judge (``min_denominator``), or ""."""
-    if rule.min_denominator is None:
+    """Why a window holds too few cases to judge (``min_denominator`` of a ratio,
+    ``min_samples`` of a quantile or duration), or ""."""
+    if rule.min_denominator is not None:
+        ratio = metrics.metric(rule.metric)
+        name = getattr(ratio, "denominator", rule.metric)  # validated: a ratio metric
+        volume: Number = metrics.value_between(name, start, end, dim=rule.dim)
+        least, what = rule.min_denominator, "min_denominator"
+    elif rule.min_samples is not None:
+        name = f"{rule.metric} samples"
+        volume = metrics.samples_between(rule.metric, start, end, dim=rule.dim)
+        least, what = rule.min_samples, "min_samples"
+    else:
         return ""
-    ratio = metrics.metric(rule.metric)
-    name = getattr(ratio, "denominator", rule.metric)  # validated: a ratio metric
-    volume = metrics.value_between(name, start, end, dim=rule.dim)
-    if volume is not None and float(volume) >= rule.min_denominator:
+    if volume is not None and float(volume) >= least:
         return ""
-    return (
-        f"too few to judge: {name} is {volume if volume is not None else 'nothing'} in {of}, "
-        f"under min_denominator {rule.min_denominator:g}"
-    )
+    shown = "nothing" if volume is None else volume
+    return f"too few to judge: {name} is {shown} in {of}, under {what} {least:g}"
 
 
 def _exact(value: int | float | Decimal) -> Decimal:

@@ -39,6 +39,9 @@ class AlertRule(Section):
     min_denominator: float | None = Field(
         None, gt=0, description="ratio metrics: a smaller denominator in a window is 'no data'"
     )
+    min_samples: int | None = Field(
+        None, gt=0, description="quantile/duration metrics: fewer values in a window: 'no data'"
+    )
     for_: Duration = Field(0, alias="for")
     keep_firing_for: Duration = 0
     severity: Severity = "warning"

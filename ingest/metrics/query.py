@@ -152,6 +152,33 @@ class MetricsQuery:
         """The metric over [start, end) in epoch seconds (minute-aligned)."""
         return self.figures([Figure(metric, start, end, dim)])[0]
 
+    def samples_between(
+        self, metric: str, start: int, end: int, *, dim: str | None = None
+    ) -> int | None:
+        """How many values a quantile or duration metric's figure over [start, end) is
+        made of (None while the metric is being backfilled)."""
+        definition = self.metric(metric)
+        if not (
+            isinstance(definition, DurationMetric) or getattr(definition, "kind", "") == "quantile"
+        ):
+            raise QueryError(
+                f"metric {metric} is a {definition.kind} metric; only quantile and duration "
+                "metrics are made of samples"
+            )
+        if dim is not None and self.dimension_of(definition) is None:
+            raise QueryError(f"metric {metric} has no dimension (`by`) to select {dim!r} from")
+        branches = self._branches(definition, Figure(metric, start, end, dim))
+        with self.engine.connect() as conn:
+            generation, unfinished = self._state(conn)
+            if self._unfinished(definition, unfinished):
+                return None
+            rows = self._read(conn, generation, {branch: {metric: False} for branch in branches})
+        folded = Folded(1)
+        for branch in branches:
+            for row in rows.get((branch, metric), ()):
+                folded.add(0, row)
+        return folded.n[0]
+
     def figures(self, requests: Iterable[Figure]) -> list[Number]:
         """Many figures (metrics, windows, dimension values) in one read, in request order.
         A metric still being backfilled has no figure (None): partial ones would mislead."""

@@ -55,12 +55,30 @@ class ScriptedMetrics(MetricsQuery):
     def __init__(self, engine: Engine, settings: Settings) -> None:
         super().__init__(engine, settings.metrics, settings.business_timezone)
         self.steps: dict[str, list[tuple[int, Number]]] = {}
+        self.samples: dict[str, list[tuple[int, int]]] = {}
         self.failing: str | None = None
 
     def set(self, metric: str, value: Number, since: datetime) -> None:
         self.metric(metric)  # an unknown name is a test bug
         self.steps.setdefault(metric, []).append((to_epoch(since), value))
         self.steps[metric].sort(key=lambda step: step[0])
+
+    def set_samples(self, metric: str, count: int, since: datetime) -> None:
+        """``samples_between(metric, ...)`` reads ``count`` in every window ending after
+        ``since``."""
+        self.metric(metric)
+        self.samples.setdefault(metric, []).append((to_epoch(since), count))
+        self.samples[metric].sort(key=lambda step: step[0])
+
+    def samples_between(
+        self, metric: str, start: int, end: int, *, dim: str | None = None
+    ) -> int | None:
+        self.metric(metric)
+        found: int | None = None
+        for since, count in self.samples.get(metric, []):
+            if since < end:
+                found = count
+        return found
 
     def value_between(self, metric: str, start: int, end: int, *, dim: str | None = None) -> Number:
         self.metric(metric)

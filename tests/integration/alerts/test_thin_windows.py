@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from ingest.settings import Settings
 from tests.clock import ManualClock
-from tests.integration.alerts.bench import SPIKE, Bench, settings_with
+from tests.integration.alerts.bench import METRICS, SPIKE, Bench, settings_with
 from tests.integration.alerts.conftest import open_store
 
 RISE = {"name": "rise", "metric": "failure_rate", "window": "15m", "condition": "rise > 100%",
@@ -67,3 +68,37 @@ def test_a_change_needs_enough_cases_in_the_base_window_too(guarded: Bench) -> N
     assert state["detail"] == (
         "too few to judge: requested is 40 in the base window, under min_denominator 50"
     )
+
+
+SETTLEMENT = {"name": "settlement_p95", "kind": "duration", "q": 0.95,
+              "start": {"event": "WithdrawalRequested", "key": "withdrawal_id"},
+              "end": {"event": "WithdrawalCompleted", "key": "withdrawal_id"}}  # fmt: skip
+SLOW = {"name": "slow", "metric": "settlement_p95", "window": "1h", "condition": "> 3600",
+        "min_samples": 10}  # fmt: skip
+
+
+@pytest.fixture
+def sampled(sqlite_db: str, clock: ManualClock) -> Iterator[Bench]:
+    store = open_store(sqlite_db, clock)
+    settings = Settings.model_validate(
+        {"metrics": [*METRICS, SETTLEMENT], "alerts": {"rules": [SLOW]}}
+    )
+    try:
+        yield Bench(store, settings, clock)
+    finally:
+        store.engine.dispose()
+
+
+def test_a_p95_over_too_few_samples_is_no_data_and_over_enough_it_fires(sampled: Bench) -> None:
+    sampled.set("settlement_p95", 5400)
+    sampled.metrics.set_samples("settlement_p95", 3, sampled.clock())
+    sampled.tick()
+    state = sampled.state("slow")
+    assert state["state"] == "no_data"
+    assert state["detail"] == (
+        "too few to judge: settlement_p95 samples is 3 in the window, under min_samples 10"
+    )
+    sampled.metrics.set_samples("settlement_p95", 40, sampled.clock())
+    sampled.tick()
+    assert sampled.state("slow")["state"] == "firing"
+    assert len(sampled.notifications()) == 1

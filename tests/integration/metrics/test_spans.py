@@ -58,6 +58,23 @@ def test_a_failed_withdrawal_closes_its_span_without_a_duration(store_url: str) 
     store.close()
 
 
+def test_a_duration_counts_the_closed_spans_it_is_made_of(store_url: str) -> None:
+    store = EventStore.from_url(store_url)
+    withdrawal(store, 1, "WithdrawalCompleted", 60)
+    withdrawal(store, 2, "WithdrawalFailed", 5)
+    withdrawal(store, 3, "WithdrawalCompleted", 600)  # completed 10 minutes after T0
+    settings = parse_settings(CONFIG.format(url=store_url), Path("spans.yaml"))
+    runtime = bootstrap(settings)
+    assert runtime.run(once=True)
+    query = MetricsQuery.from_settings(runtime.engine, settings)
+    start = int(T0.timestamp())
+    assert query.samples_between("settlement", start, start + 3600) == 2  # the failure: none
+    assert query.samples_between("settlement", start, start + 300) == 1
+    assert query.samples_between("settlement", start - 3600, start) == 0
+    runtime.close()
+    store.close()
+
+
 def test_a_metric_being_backfilled_reads_as_no_data_until_it_has_caught_up(
     store_url: str,
 ) -> None:
@@ -76,5 +93,7 @@ def test_a_metric_being_backfilled_reads_as_no_data_until_it_has_caught_up(
     assert query.backfilling("settlement")
     assert query.value("settlement", "1h", at) is None
     assert {p.value for p in query.series("settlement", T0, at, "1m")} == {None}
+    start = int(T0.timestamp())
+    assert query.samples_between("settlement", start, start + 3600) is None
     runtime.close()
     store.close()

@@ -163,6 +163,14 @@ def test_min_denominator_goes_with_a_ratio_metric_only() -> None:
     assert "alerts.rules.0.min_denominator: " in zero
 
 
+def test_min_samples_goes_with_a_quantile_or_duration_metric_only() -> None:
+    [problem] = problems(rule(*GOOD, "min_samples: 10"))
+    assert problem.startswith(
+        "conf.yaml:22: alerts.rules.0.min_samples: `min_samples` goes with a rule on a "
+        "quantile or duration metric; 'failure_rate' is a ratio metric"
+    )
+
+
 def test_rule_names_are_unique() -> None:
     text = rule(*GOOD) + "".join(
         f"    {'- ' if i == 0 else '  '}{line}\n" for i, line in enumerate(GOOD)
@@ -200,6 +208,7 @@ def test_the_shipped_config_declares_the_six_rules_ops_are_paged_for() -> None:
     assert stopped.active_hours == "09:00-23:00"
     assert rules["deposits_down_vs_yesterday"].compare == "same_time_yesterday"
     assert rules["withdrawal_failure_spike"].min_denominator == 50  # no 4 a.m. page for 2 of 17
+    assert rules["settlement_slow"].min_samples == 20
 
 
 def test_check_config_refuses_a_bad_rule_with_exit_2(
