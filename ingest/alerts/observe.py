@@ -3,6 +3,7 @@ base window), judged by its condition."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -12,6 +13,7 @@ from ingest.alerts.evaluator import Evaluation
 from ingest.alerts.hours import within_hours
 from ingest.alerts.rules import AlertRule
 from ingest.metrics.definitions import AnyMetric
+from ingest.metrics.query import Figure
 from ingest.metrics.windows import Window
 
 Number = int | float | Decimal | None
@@ -22,13 +24,7 @@ class MetricSource(Protocol):
 
     def metric(self, name: str) -> AnyMetric: ...
 
-    def value(
-        self, metric: str, window: str, at: datetime | None = None, *, dim: str | None = None
-    ) -> Number: ...
-
-    def value_between(
-        self, metric: str, start: int, end: int, *, dim: str | None = None
-    ) -> Number: ...
+    def figures(self, requests: Iterable[Figure]) -> list[Number]: ...
 
     def samples_between(
         self, metric: str, start: int, end: int, *, dim: str | None = None
@@ -54,8 +50,7 @@ def _observe(
 ) -> Evaluation:
     condition = rule.parsed()
     window = Window(rule.window)
-    current = metrics.value(rule.metric, rule.window, at, dim=rule.dim)
-    thin = _thin(rule, metrics, *window.bounds(at, zone))
+    current, thin = _read(rule, metrics, *window.bounds(at, zone))
     if thin:
         return Evaluation(Outcome.NO_DATA, at, stale=stale, detail=thin, current=current)
     if not condition.is_change:
@@ -67,8 +62,7 @@ def _observe(
         start, end = window.same_time_yesterday(at, zone)
     else:
         start, end = window.previous(at, zone)
-    base = metrics.value_between(rule.metric, start, end, dim=rule.dim)
-    thin = _thin(rule, metrics, start, end, of="the base window")
+    base, thin = _read(rule, metrics, start, end, of="the base window")
     if thin:
         return Evaluation(Outcome.NO_DATA, at, stale=stale, detail=thin, current=current, base=base)
     floor = rule.min_base if rule.min_base is not None else 0.0
@@ -84,26 +78,31 @@ def _observe(
     )
 
 
-def _thin(
+def _read(
     rule: AlertRule, metrics: MetricSource, start: int, end: int, *, of: str = "the window"
-) -> str:
-    """Why a window holds too few cases to judge (``min_denominator`` of a ratio,
-    ``min_samples`` of a quantile or duration), or ""."""
+) -> tuple[Number, str]:
+    """The rule's metric over [start, end), and why the window holds too few cases to judge
+    it (``min_denominator`` of a ratio, read with it; ``min_samples`` of a quantile or
+    duration), or ""."""
+    wanted = [Figure(rule.metric, start, end, rule.dim)]
     if rule.min_denominator is not None:
         ratio = metrics.metric(rule.metric)
         name = getattr(ratio, "denominator", rule.metric)  # validated: a ratio metric
-        volume: Number = metrics.value_between(name, start, end, dim=rule.dim)
+        wanted.append(Figure(name, start, end, rule.dim))
+    figure, *more = metrics.figures(wanted)
+    if rule.min_denominator is not None:
+        volume: Number = more[0]
         least, what = rule.min_denominator, "min_denominator"
     elif rule.min_samples is not None:
         name = f"{rule.metric} samples"
         volume = metrics.samples_between(rule.metric, start, end, dim=rule.dim)
         least, what = rule.min_samples, "min_samples"
     else:
-        return ""
+        return figure, ""
     if volume is not None and float(volume) >= least:
-        return ""
+        return figure, ""
     shown = "nothing" if volume is None else volume
-    return f"too few to judge: {name} is {shown} in {of}, under {what} {least:g}"
+    return figure, f"too few to judge: {name} is {shown} in {of}, under {what} {least:g}"
 
 
 def _exact(value: int | float | Decimal) -> Decimal:

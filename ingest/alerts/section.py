@@ -8,13 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ingest.alerts.rules import AlertRule, Duration, Severity
-from ingest.metrics.definitions import (
-    AnyMetric,
-    DurationMetric,
-    EventMetric,
-    RatioMetric,
-    parts,
-)
+from ingest.metrics.definitions import AnyMetric, EventMetric, RatioMetric, is_sampled, parts
 from ingest.metrics.validation import located
 from ingest.sections import NAME_PATTERN, Section
 
@@ -121,8 +115,7 @@ def check_alert_rules(alerts: AlertSettings, metrics: Sequence[AnyMetric]) -> No
                 f"`min_denominator` goes with a rule on a ratio metric; {rule.metric!r} is "
                 f"a {metric.kind} metric",
             )
-        sampled = isinstance(metric, DurationMetric) or metric.kind == "quantile"
-        if rule.min_samples is not None and not sampled:
+        if rule.min_samples is not None and not is_sampled(metric):
             raise located(
                 (*where, "min_samples"),
                 f"`min_samples` goes with a rule on a quantile or duration metric; "

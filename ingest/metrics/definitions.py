@@ -181,6 +181,11 @@ def is_level(metric: AnyMetric) -> bool:
     return isinstance(metric, CumulativeMetric)
 
 
+def is_sampled(metric: AnyMetric) -> bool:
+    """A quantile or duration: its figure is read from a sketch of individual values."""
+    return isinstance(metric, DurationMetric) or getattr(metric, "kind", "") == "quantile"
+
+
 PART_KEYS = {"ratio": ("numerator", "denominator"), "difference": ("minuend", "subtrahend")}
 
 

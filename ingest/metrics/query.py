@@ -29,6 +29,7 @@ from ingest.metrics.definitions import (
     DurationMetric,
     EventMetric,
     RatioMetric,
+    is_sampled,
     parts,
 )
 from ingest.metrics.sketches import QuantileSketch, merge_distinct
@@ -158,38 +159,27 @@ class MetricsQuery:
         """How many values a quantile or duration metric's figure over [start, end) is
         made of (None while the metric is being backfilled)."""
         definition = self.metric(metric)
-        if not (
-            isinstance(definition, DurationMetric) or getattr(definition, "kind", "") == "quantile"
-        ):
+        if not is_sampled(definition):
             raise QueryError(
                 f"metric {metric} is a {definition.kind} metric; only quantile and duration "
                 "metrics are made of samples"
             )
-        if dim is not None and self.dimension_of(definition) is None:
-            raise QueryError(f"metric {metric} has no dimension (`by`) to select {dim!r} from")
-        branches = self._branches(definition, Figure(metric, start, end, dim))
+        request = Figure(metric, start, end, dim)
+        self._check_dimension(definition, request)
         with self.engine.connect() as conn:
             generation, unfinished = self._state(conn)
             if self._unfinished(definition, unfinished):
                 return None
-            rows = self._read(conn, generation, {branch: {metric: False} for branch in branches})
-        folded = Folded(1)
-        for branch in branches:
-            for row in rows.get((branch, metric), ()):
-                folded.add(0, row)
-        return folded.n[0]
+            reads = {branch: {metric: False} for branch in self._branches(definition, request)}
+            rows = self._read(conn, generation, reads)
+        return self._folded(definition, request, rows).n[0]
 
     def figures(self, requests: Iterable[Figure]) -> list[Number]:
         """Many figures (metrics, windows, dimension values) in one read, in request order.
         A metric still being backfilled has no figure (None): partial ones would mislead."""
         wanted = [Figure(*request) for request in requests]
         for request in wanted:
-            definition = self.metric(request.metric)
-            if request.dim is not None and self.dimension_of(definition) is None:
-                raise QueryError(
-                    f"metric {request.metric} has no dimension (`by`) to select "
-                    f"{request.dim!r} from"
-                )
+            self._check_dimension(self.metric(request.metric), request)
         if not wanted:
             return []
         with self.engine.connect() as conn:
@@ -215,16 +205,26 @@ class MetricsQuery:
         start = 0 if isinstance(leaf, CumulativeMetric) else request.start  # a level: all history
         return [(*piece, request.dim) for piece in tile(start, request.end, self.zone)]
 
+    def _check_dimension(self, metric: AnyMetric, request: Figure) -> None:
+        if request.dim is not None and self.dimension_of(metric) is None:
+            raise QueryError(
+                f"metric {request.metric} has no dimension (`by`) to select {request.dim!r} from"
+            )
+
     def _figure(self, metric: AnyMetric, request: Figure, rows: Rows) -> Number:
         pair = parts(metric)
         if pair is not None:
             a, b = (self._figure(self.metric(p), request, rows) for p in pair)
             return derive(metric, a, b)
+        return self._folded(metric, request, rows).values(metric)[0]
+
+    def _folded(self, metric: AnyMetric, request: Figure, rows: Rows) -> Folded:
+        """A stored metric's bucket rows for ``request``, added up into one point."""
         folded = Folded(1)
         for branch in self._branches(metric, request):
             for row in rows.get((branch, metric.name), ()):
                 folded.add(0, row)
-        return folded.values(metric)[0]
+        return folded
 
     # --- series --------------------------------------------------------------------------
 

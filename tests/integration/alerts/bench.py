@@ -3,6 +3,7 @@ service on a manual clock, and metric values scripted over time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from ingest.alerts.loop import AlertService
 from ingest.alerts.tick import TickReport
 from ingest.checkpoints import advance_checkpoint, ensure_checkpoint
 from ingest.metrics import storage as metric_tables
-from ingest.metrics.query import MetricsQuery, Number
+from ingest.metrics.query import Figure, MetricsQuery, Number
 from ingest.metrics.timegrid import to_epoch
 from ingest.readmodel import create_read_model
 from ingest.settings import Settings
@@ -48,47 +49,53 @@ def settings_with(rules: list[dict[str, Any]], **notify: Any) -> Settings:
     )
 
 
+Script = dict[str, list[tuple[int, Any]]]  # metric -> (since, what it reads from then on)
+
+
 class ScriptedMetrics(MetricsQuery):
     """The real query API whose figures come from a script: ``set(metric, value, since)``
     makes the metric read ``value`` in every window ending after ``since``."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         super().__init__(engine, settings.metrics, settings.business_timezone)
-        self.steps: dict[str, list[tuple[int, Number]]] = {}
-        self.samples: dict[str, list[tuple[int, int]]] = {}
+        self.steps: Script = {}  # figures
+        self.samples: Script = {}  # sample counts
         self.failing: str | None = None
 
     def set(self, metric: str, value: Number, since: datetime) -> None:
-        self.metric(metric)  # an unknown name is a test bug
-        self.steps.setdefault(metric, []).append((to_epoch(since), value))
-        self.steps[metric].sort(key=lambda step: step[0])
+        _script(self.steps, self.metric(metric).name, value, since)
 
     def set_samples(self, metric: str, count: int, since: datetime) -> None:
         """``samples_between(metric, ...)`` reads ``count`` in every window ending after
         ``since``."""
-        self.metric(metric)
-        self.samples.setdefault(metric, []).append((to_epoch(since), count))
-        self.samples[metric].sort(key=lambda step: step[0])
+        _script(self.samples, self.metric(metric).name, count, since)
 
     def samples_between(
         self, metric: str, start: int, end: int, *, dim: str | None = None
     ) -> int | None:
-        self.metric(metric)
-        found: int | None = None
-        for since, count in self.samples.get(metric, []):
-            if since < end:
-                found = count
-        return found
+        return _scripted(self.samples, self.metric(metric).name, end)
 
-    def value_between(self, metric: str, start: int, end: int, *, dim: str | None = None) -> Number:
-        self.metric(metric)
+    def figures(self, requests: Iterable[Figure]) -> list[Number]:
+        wanted = [Figure(*request) for request in requests]
+        for request in wanted:
+            self.metric(request.metric)
         if self.failing is not None:
             raise ConnectionError(self.failing)
-        found: Number = None
-        for since, value in self.steps.get(metric, []):
-            if since < end:
-                found = value
-        return found
+        return [_scripted(self.steps, request.metric, request.end) for request in wanted]
+
+
+def _script(steps: Script, metric: str, value: Any, since: datetime) -> None:
+    steps.setdefault(metric, []).append((to_epoch(since), value))
+    steps[metric].sort(key=lambda step: step[0])
+
+
+def _scripted(steps: Script, metric: str, end: int) -> Any:
+    """The last value set since before ``end`` (None if none)."""
+    found = None
+    for since, value in steps.get(metric, []):
+        if since < end:
+            found = value
+    return found
 
 
 class Bench:

@@ -67,15 +67,27 @@ def catch_up(runtime: Runtime, *, steps: int | None = None) -> int:
     return done
 
 
-def test_a_backlog_is_evaluated_at_the_watermark_and_pages_nobody(runtime: Runtime) -> None:
+def hour_with_an_incident(store: EventStore, clock: ManualClock, start: datetime) -> None:
+    """An hour of business from ``start``; every withdrawal fails in minutes 20 to 29."""
+    live(store, clock, start, 20, deposits=3, requested=2)
+    live(store, clock, start + timedelta(minutes=20), 10, deposits=3, requested=2, failed=2)
+    live(store, clock, start + timedelta(minutes=30), 30, deposits=3, requested=2)
+
+
+def fresh_at_t0_then_down(runtime: Runtime) -> tuple[AlertService, ManualClock]:
+    """An hour processed and evaluated fresh at T0; then the ingest is down for an hour
+    with an incident in it."""
     alerts, store, clock = prepared(runtime)
     live(store, clock, T0 - timedelta(hours=1), 60, deposits=3, requested=2)
     catch_up(runtime)
     clock.set(T0)
     assert not alerts.tick().moment.stale
-    live(store, clock, T0, 20, deposits=3, requested=2)  # the ingest is down from here on
-    live(store, clock, T0 + timedelta(minutes=20), 10, deposits=3, requested=2, failed=2)
-    live(store, clock, T0 + timedelta(minutes=30), 30, deposits=3, requested=2)
+    hour_with_an_incident(store, clock, T0)
+    return alerts, clock
+
+
+def test_a_backlog_is_evaluated_at_the_watermark_and_pages_nobody(runtime: Runtime) -> None:
+    alerts, clock = fresh_at_t0_then_down(runtime)
     clock.set(T0 + timedelta(minutes=60))
     # Read at the wall clock, the unprocessed window looks as if deposits had stopped:
     assert alerts.rules.metrics.value("deposit_count", "10m", clock()) == 0
@@ -115,14 +127,7 @@ def test_an_incident_in_a_backlog_worked_off_between_two_rounds_is_in_the_histor
     """The ingest restarts after an outage and works off the whole backlog before the next
     round, which is therefore fresh: the minutes it missed are evaluated first (stale,
     silent), so the incident inside the backlog is in the history and pages nobody."""
-    alerts, store, clock = prepared(runtime)
-    live(store, clock, T0 - timedelta(hours=1), 60, deposits=3, requested=2)
-    catch_up(runtime)
-    clock.set(T0)
-    assert not alerts.tick().moment.stale
-    live(store, clock, T0, 20, deposits=3, requested=2)  # the ingest is down from here on
-    live(store, clock, T0 + timedelta(minutes=20), 10, deposits=3, requested=2, failed=2)
-    live(store, clock, T0 + timedelta(minutes=30), 30, deposits=3, requested=2)
+    alerts, clock = fresh_at_t0_then_down(runtime)
     catch_up(runtime)
     clock.set(T0 + timedelta(minutes=60, seconds=5))
 
@@ -150,9 +155,7 @@ def test_an_incident_in_history_processed_within_one_round_is_in_the_history(
     alerts, store, clock = prepared(runtime)
     clock.set(T0)
     start = T0 - timedelta(hours=3)
-    live(store, clock, start, 20, deposits=3, requested=2)
-    live(store, clock, start + timedelta(minutes=20), 10, deposits=3, requested=2, failed=2)
-    live(store, clock, start + timedelta(minutes=30), 30, deposits=3, requested=2)
+    hour_with_an_incident(store, clock, start)
     catch_up(runtime, steps=1)  # the first 12 minutes
     clock.advance(timedelta(seconds=5))
     first = alerts.tick()
